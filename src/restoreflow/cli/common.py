@@ -1,0 +1,46 @@
+"""What every sub-command shares: errors, output formats, where backups and clusters are."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as `error: ...` with no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_output_flag(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "yaml")) -> None:
+    parser.add_argument("-o", "--output", choices=choices, default=choices[0], help="output format")
+
+
+def add_location_flags(parser: argparse.ArgumentParser) -> None:
+    """`--storage-location` / `--kubeconfig` / `--context`, as on every restore and backup command."""
+    parser.add_argument(
+        "--storage-location",
+        metavar="URL",
+        help="fsspec URL of the backup storage location (env RESTOREFLOW_STORAGE_LOCATION)",
+    )
+    parser.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (env KUBECONFIG)")
+    parser.add_argument("--context", help="kubeconfig context to use")
+
+
+def print_data(data: Any, fmt: str) -> None:
+    """Print plain data as JSON or YAML (stable key order as given)."""
+    if fmt == "json":
+        json.dump(data, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    elif fmt == "yaml":
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.dump(data, sys.stdout)
+    else:
+        raise ValueError(fmt)
