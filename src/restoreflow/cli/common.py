@@ -16,7 +16,9 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
-def add_output_flag(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "yaml")) -> None:
+def add_output_flag(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "yaml")
+) -> None:
     parser.add_argument("-o", "--output", choices=choices, default=choices[0], help="output format")
 
 

@@ -62,12 +62,15 @@ NON_RESTORABLE_RESOURCES: tuple[str, ...] = (
     "backuprepositories.velero.io",
 )
 
-EMPTY: Mapping[str, Any] = MappingProxyType({})
-
 
 def frozen_map(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only view of a dict (the plan is immutable)."""
     return MappingProxyType(dict(data or {}))
+
+
+def no_map() -> Any:
+    """The default of a mapping field: a fresh empty read-only mapping."""
+    return field(default_factory=lambda: frozen_map(None))
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class Source:
     """Where the backups live and which one to restore (exactly one of backup_name/schedule_name)."""
 
     storage_location: str  # fsspec URL of the BSL root (bucket + prefix), e.g. s3://bucket/prefix
-    options: Mapping[str, Any] = EMPTY  # non-secret fsspec storage options
+    options: Mapping[str, Any] = no_map()  # non-secret fsspec storage options
     backup_name: str | None = None
     schedule_name: str | None = None  # latest Completed backup of this schedule
 
@@ -149,9 +152,9 @@ class Priorities:
 class Transforms:
     """What Velero keeps in plugin ConfigMaps, declared in the plan instead."""
 
-    storage_class_mapping: Mapping[str, str] = EMPTY  # old storage class -> new
+    storage_class_mapping: Mapping[str, str] = no_map()  # old storage class -> new
     image_name_mapping: tuple[str, ...] = ()  # Velero's "old,new" rows, applied in this order
-    node_mapping: Mapping[str, str] = EMPTY  # PVC selected-node: old node -> new node
+    node_mapping: Mapping[str, str] = no_map()  # PVC selected-node: old node -> new node
     resource_modifiers: Mapping[str, Any] | None = None  # {version: v1, resourceModifierRules: [...]}
     honor_velero_config_maps: bool = False  # also read Velero's plugin ConfigMaps in the target
     velero_namespace: str = "velero"  # where those ConfigMaps (and PodVolumeRestores) live
@@ -212,7 +215,7 @@ class RestoreSpec:
     include_cluster_resources: bool | None = None  # None: auto (only when all namespaces are included)
     label_selector: Mapping[str, Any] | None = None  # metav1.LabelSelector as plain data
     or_label_selectors: tuple[Mapping[str, Any], ...] | None = None
-    namespace_mapping: Mapping[str, str] = EMPTY
+    namespace_mapping: Mapping[str, str] = no_map()
     restore_pvs: bool = True
     preserve_node_ports: bool = False
     existing_resource_policy: Literal["none", "update"] = "none"
@@ -233,4 +236,4 @@ class RestorePlan:
     name: str
     spec: RestoreSpec
     source_file: str | None = None  # where it was loaded from, for messages
-    document: Mapping[str, Any] = EMPTY  # the normalized plan document with defaults (for records)
+    document: Mapping[str, Any] = no_map()  # the normalized plan document with defaults (for records)
