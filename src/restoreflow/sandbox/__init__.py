@@ -1,1 +1,24 @@
-"""restoreflow.sandbox."""
+"""restoreflow.sandbox: a local Kubernetes API server faithful enough to restore into (a test double).
+
+```python
+from restoreflow.sandbox import start_sandbox
+with start_sandbox(velero_crds=True) as sb:
+    api = kubernetes.client.CoreV1Api(sb.api_client())
+```
+See `handle.Sandbox` for inspection and control, `faults` for fault rules, `pytest_plugin` for fixtures.
+"""
+
+from restoreflow.sandbox.crds import snapshot_crds, velero_crds
+from restoreflow.sandbox.faults import FaultRule
+from restoreflow.sandbox.handle import Sandbox, start_sandbox, write_kubeconfig
+from restoreflow.sandbox.options import SandboxOptions
+
+__all__ = [
+    "FaultRule",
+    "Sandbox",
+    "SandboxOptions",
+    "snapshot_crds",
+    "start_sandbox",
+    "velero_crds",
+    "write_kubeconfig",
+]

@@ -1,0 +1,201 @@
+"""The restore item actions of a restore, in Velero's order, and the plugin discovery.
+
+Order: the built-in actions sorted by name (`velero.io/add-pvc-from-pod` ... `velero.io/service-account`,
+including `velero.io/init-restore-hook` and `velero.io/pod-volume-restore`), then the CSI actions
+sorted by name (`velero.io/csi-pvc-restorer` ...), then plugins sorted by name.
+
+Plugins are Python packages declaring entry points in the group `restoreflow.restore_item_actions`;
+each entry point names a class or factory that returns an action (no arguments). A plugin never
+crashes a restore: one that cannot be loaded is left out with a warning (`LoadedActions.problems`,
+reported once per restore), and one that raises or returns something other than an `ActionResult`
+fails only the item it was given, with a message naming the plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+from restoreflow.actions.add_pvc_from_pod import AddPVCFromPodAction
+from restoreflow.actions.admission_webhook_configuration import AdmissionWebhookConfigurationAction
+from restoreflow.actions.apiservice import APIServiceAction
+from restoreflow.actions.base import (
+    ActionError,
+    ActionInput,
+    ActionResult,
+    AppliesTo,
+    ResourceIdentifier,
+    RestoreItemAction,
+)
+from restoreflow.actions.change_image_name import ChangeImageNameAction
+from restoreflow.actions.change_storage_class import ChangeStorageClassAction
+from restoreflow.actions.cluster_role_bindings import ClusterRoleBindingAction
+from restoreflow.actions.crd_preserve_fields import CRDPreserveFieldsAction
+from restoreflow.actions.job import JobAction
+from restoreflow.actions.pod import PodAction
+from restoreflow.actions.pvc import PVCAction
+from restoreflow.actions.role_bindings import RoleBindingAction
+from restoreflow.actions.secret import SecretAction
+from restoreflow.actions.service import ServiceAction
+from restoreflow.actions.service_account import ServiceAccountAction
+
+ENTRY_POINT_GROUP = "restoreflow.restore_item_actions"
+CSI_PREFIX = "velero.io/csi-"
+BUILTIN_ACTIONS: tuple[type, ...] = (
+    AddPVCFromPodAction,
+    AdmissionWebhookConfigurationAction,
+    APIServiceAction,
+    ChangeImageNameAction,
+    ChangeStorageClassAction,
+    ClusterRoleBindingAction,
+    CRDPreserveFieldsAction,
+    JobAction,
+    PodAction,
+    PVCAction,
+    RoleBindingAction,
+    SecretAction,
+    ServiceAction,
+    ServiceAccountAction,
+)
+# Actions that live with the volume and hook code; each module defines one action class.
+VOLUME_ACTION_MODULES = (
+    "restoreflow.actions.init_restore_hook",
+    "restoreflow.actions.pod_volume_restore",
+    "restoreflow.actions.csi_pvc",
+    "restoreflow.actions.csi_volumesnapshot",
+    "restoreflow.actions.csi_volumesnapshotclass",
+    "restoreflow.actions.csi_volumesnapshotcontent",
+)
+
+
+class LoadedActions(list[RestoreItemAction]):
+    """The ordered actions of one restore, plus the problems met loading plugins (to report once
+    as restore warnings)."""
+
+    def __init__(self, actions: Iterable[RestoreItemAction] = (), problems: Iterable[str] = ()) -> None:
+        super().__init__(actions)
+        self.problems: list[str] = list(problems)
+
+
+def load_actions(plan: Any = None) -> LoadedActions:
+    """Fresh action instances for one restore (they may cache per-restore data such as Velero's
+    plugin ConfigMaps). `plan` is the RestorePlan; the actions read it from the restore view."""
+    builtins = [cls() for cls in BUILTIN_ACTIONS] + _volume_actions()
+    v1 = sorted((a for a in builtins if not a.name.startswith(CSI_PREFIX)), key=lambda a: a.name)
+    csi = sorted((a for a in builtins if a.name.startswith(CSI_PREFIX)), key=lambda a: a.name)
+    plugins, warnings = discover_plugins(taken={a.name for a in builtins})
+    return LoadedActions([*v1, *csi, *plugins], warnings)
+
+
+def _volume_actions() -> list[RestoreItemAction]:
+    actions = []
+    for module_name in VOLUME_ACTION_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        actions.extend(cls() for cls in _action_classes(module))
+    return actions
+
+
+def _action_classes(module: ModuleType) -> list[type]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if cls.__module__ == module.__name__
+        and isinstance(getattr(cls, "name", None), str)
+        and callable(getattr(cls, "applies_to", None))
+        and callable(getattr(cls, "execute", None))
+    ]
+
+
+def discover_plugins(taken: set[str] | None = None) -> tuple[list[RestoreItemAction], list[str]]:
+    """Plugin actions from the entry-point group, sorted by name, and one warning per broken plugin."""
+    taken = set(taken or ())
+    plugins: list[PluginAction] = []
+    warnings: list[str] = []
+    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            plugin = PluginAction.load(entry_point)
+        except PluginLoadError as error:
+            warnings.append(str(error))
+            continue
+        if plugin.name in taken:
+            warnings.append(
+                f"restore item action plugin {entry_point.name} ({entry_point.value}) ignored: "
+                f"an action named {plugin.name} is already registered"
+            )
+            continue
+        taken.add(plugin.name)
+        plugins.append(plugin)
+    return sorted(plugins, key=lambda p: p.name), warnings
+
+
+class PluginLoadError(Exception):
+    """A plugin that cannot be used; the message names the entry point and what went wrong."""
+
+
+class PluginAction:
+    """A plugin behind a guard: its failures become errors of the item it was given."""
+
+    def __init__(self, action: Any, applies_to: AppliesTo, source: str) -> None:
+        self.name: str = action.name
+        self.source = source
+        self._action = action
+        self._applies_to = applies_to
+
+    @classmethod
+    def load(cls, entry_point: EntryPoint) -> PluginAction:
+        source = f"{entry_point.name} ({entry_point.value})"
+        prefix = f"restore item action plugin {source} could not be loaded"
+        try:
+            loaded = entry_point.load()
+            action = loaded() if callable(loaded) else loaded
+        except Exception as error:
+            raise PluginLoadError(f"{prefix}: {type(error).__name__}: {error}") from None
+        if not isinstance(action, RestoreItemAction) or not isinstance(action.name, str) or not action.name:
+            raise PluginLoadError(
+                f"{prefix}: {type(action).__name__} is not a restore item action "
+                "(it needs a non-empty `name`, `applies_to()` and `execute()`)"
+            )
+        try:
+            applies_to = action.applies_to()
+        except Exception as error:
+            raise PluginLoadError(f"{prefix}: applies_to() raised {type(error).__name__}: {error}") from None
+        if not isinstance(applies_to, AppliesTo):
+            raise PluginLoadError(
+                f"{prefix}: applies_to() returned {type(applies_to).__name__}, want AppliesTo"
+            )
+        return cls(action, applies_to, source)
+
+    def applies_to(self) -> AppliesTo:
+        return self._applies_to
+
+    def execute(self, action_input: ActionInput) -> ActionResult:
+        try:
+            result = self._action.execute(action_input)
+        except ActionError as error:
+            raise ActionError(f"plugin {self.name}: {error}") from None
+        except Exception as error:
+            raise ActionError(f"plugin {self.name} raised {type(error).__name__}: {error}") from None
+        self._check(result)
+        return result
+
+    def _check(self, result: Any) -> None:
+        if not isinstance(result, ActionResult):
+            raise ActionError(f"plugin {self.name} returned {type(result).__name__}, want ActionResult")
+        if not isinstance(result.item, dict):
+            raise ActionError(
+                f"plugin {self.name} returned an item of type {type(result.item).__name__}, want dict"
+            )
+        for extra in result.additional_items:
+            if not isinstance(extra, ResourceIdentifier):
+                raise ActionError(
+                    f"plugin {self.name} returned additional item {extra!r}, want ResourceIdentifier"
+                )

@@ -1,0 +1,346 @@
+"""Reading a Velero backup archive (`<B>.tar.gz`, format 1.1.0) in one streaming pass.
+
+Layout (Velero's `pkg/archive`):
+
+    metadata/version                                        "1.1.0"
+    resources/<resource.group>/cluster/<name>.json          classic path, cluster-scoped
+    resources/<resource.group>/namespaces/<ns>/<name>.json  classic path, namespaced
+    resources/<resource.group>/<v>-preferredversion/...     the same items in the preferred version
+    resources/<resource.group>/<v>/...                      other versions (EnableAPIGroupVersions)
+
+The archive is read once, front to back. Every regular file under `resources/` and `metadata/`
+is appended to one private spill file; an index keeps where each one sits, so reading an item
+later is a single positioned read. Nothing named by the archive is ever created on disk: entry
+names only become keys of that index, after they are checked. Memory grows with the number of
+entries (their names), never with their size.
+
+The inventory, like Velero's, comes from the classic paths only; version folders serve
+`group_versions()` and versioned reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import logging
+import os
+import posixpath
+import re
+import shutil
+import tarfile
+import tempfile
+import weakref
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import BackupError, ItemError
+from .files import json_kind
+
+log = logging.getLogger(__name__)
+
+RESOURCES_DIR = "resources"
+METADATA_DIR = "metadata"
+CLUSTER_SCOPED_DIR = "cluster"
+NAMESPACE_SCOPED_DIR = "namespaces"
+PREFERRED_VERSION_SUFFIX = "-preferredversion"
+_CHUNK = 1 << 20
+_SIZE_BITS = 40  # an entry's (offset, size) packed into one int: sizes below 1 TiB
+
+# (resource dir, version dir or None for the classic path, namespace) -> item name -> packed location
+_Index = dict[tuple[str, str | None, str], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class ResourceVersions:
+    """The API versions a backup holds for one resource, from its version folders."""
+
+    preferred: str | None  # the source cluster's preferred version (`<v>-preferredversion`)
+    versions: tuple[str, ...]  # every version present, in Kubernetes version priority order
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key for Kubernetes version priority: GA, then beta, then alpha (newest first), then others."""
+    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if not match:
+        return (3, 0, 0, version)
+    major, stage, minor = match.groups()
+    level = {None: 0, "beta": 1, "alpha": 2}[stage]
+    return (level, -int(major), -int(minor or 0), "")
+
+
+def item_path(resource_dir: str, namespace: str, name: str, version_dir: str | None = None) -> str:
+    """The archive-relative path of an item, as used in messages."""
+    parts = [RESOURCES_DIR, resource_dir]
+    if version_dir:
+        parts.append(version_dir)
+    parts += [NAMESPACE_SCOPED_DIR, namespace] if namespace else [CLUSTER_SCOPED_DIR]
+    return "/".join([*parts, f"{name}.json"])
+
+
+class BackupArchive:
+    """An opened backup archive: inventory, versions and random access to items.
+
+    Use as a context manager (or call `close()`); the spill file is deleted on close. Reads are
+    safe from several threads at once.
+    """
+
+    def __init__(self, spilled: _Spiller, spill_dir: str) -> None:
+        self.where = spilled.where
+        self.max_item_bytes = spilled.max_item_bytes
+        self.ignored = spilled.ignored  # entries Velero would skip too (worth a log line, no more)
+        self.unpacked_bytes = spilled.unpacked_bytes
+        self._index = spilled.index
+        self._other = spilled.other
+        self._oversize = spilled.oversize
+        self.spill_dir = spill_dir  # private (0700), removed on close
+        self._fd = os.open(spilled.spill_file, os.O_RDONLY)
+        self._cleanup = weakref.finalize(self, _remove, self._fd, spill_dir)
+        self.inventory = self._build_inventory()
+        self.warnings: list[str] = []
+        if not spilled.saw_resources:
+            self.warnings.append(f'zero items to be restored: directory "{RESOURCES_DIR}": does not exist')
+        self.format_version = self._read_other(f"{METADATA_DIR}/version").decode("utf-8", "replace").strip()
+
+    @classmethod
+    def read(
+        cls, stream: IO[bytes], where: str, *, workdir: Path | None = None, max_item_bytes: int
+    ) -> BackupArchive:
+        """Stream a tar.gz into a new spill folder; BackupError naming the archive when it is unusable."""
+        spill_dir = tempfile.mkdtemp(prefix="restoreflow-archive-", dir=workdir)
+        try:
+            spilled = _Spiller(where, os.path.join(spill_dir, "entries"), max_item_bytes)
+            spilled.consume(stream)
+            return cls(spilled, spill_dir)
+        except BaseException:
+            shutil.rmtree(spill_dir, ignore_errors=True)
+            raise
+
+    # reading ---------------------------------------------------------------------------------
+
+    def has_item(self, resource_dir: str, namespace: str, name: str) -> bool:
+        """Whether the classic path holds this item (additional items are read from there)."""
+        return name in self._index.get((resource_dir, None, namespace), ())
+
+    def item_path(self, resource_dir: str, namespace: str, name: str, version_dir: str | None = None) -> str:
+        return item_path(resource_dir, namespace, name, version_dir)
+
+    def read_item(
+        self, resource_dir: str, namespace: str, name: str, version_dir: str | None = None
+    ) -> dict[str, Any]:
+        """One item as a dict; ItemError (this item only) when it is missing, too big or not JSON."""
+        path = item_path(resource_dir, namespace, name, version_dir)
+        packed = self._index.get((resource_dir, version_dir or None, namespace), {}).get(name)
+        if packed is None:
+            if path in self._oversize:
+                raise ItemError(path, self._too_big(self._oversize[path]))
+            raise ItemError(path, "does not exist")
+        try:
+            obj = json.loads(self._pread(packed))
+        except ValueError as err:
+            raise ItemError(path, str(err)) from None
+        if not isinstance(obj, dict):
+            raise ItemError(path, f"expected a JSON object, got {json_kind(obj)}")
+        return obj
+
+    def group_versions(self) -> dict[str, ResourceVersions]:
+        """resource dir -> its versions, for resources that have version folders (format 1.1.0)."""
+        found: dict[str, dict[str, bool]] = {}
+        for resource_dir, version_dir, _ in self._index:
+            if version_dir:
+                version = version_dir.removesuffix(PREFERRED_VERSION_SUFFIX)
+                versions = found.setdefault(resource_dir, {})
+                versions[version] = versions.get(version, False) or version_dir != version
+        return {
+            resource_dir: ResourceVersions(
+                preferred=next((v for v, preferred in versions.items() if preferred), None),
+                versions=tuple(sorted(versions, key=version_priority)),
+            )
+            for resource_dir, versions in sorted(found.items())
+        }
+
+    def version_dirs(self, resource_dir: str) -> list[str]:
+        """The version folder names under a resource dir (`v1-preferredversion`, `v1beta1`...)."""
+        return sorted({v for r, v, _ in self._index if r == resource_dir and v})
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(names) for namespaces in self.inventory.values() for names in namespaces.values())
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._cleanup()
+
+    def __enter__(self) -> BackupArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BackupArchive({self.where!r}, {self.item_count} items)"
+
+    # internals -------------------------------------------------------------------------------
+
+    def _build_inventory(self) -> dict[str, dict[str, list[str]]]:
+        inventory: dict[str, dict[str, list[str]]] = {}
+        for (resource_dir, version_dir, namespace), names in sorted(
+            self._index.items(), key=lambda kv: (kv[0][0], kv[0][2])
+        ):
+            if version_dir is None:
+                inventory.setdefault(resource_dir, {})[namespace] = sorted(names)
+        for path in self._oversize:
+            parsed = _classic_item(path)
+            if parsed:
+                names = inventory.setdefault(parsed[0], {}).setdefault(parsed[1], [])
+                names.append(parsed[2])
+                names.sort()
+        return inventory
+
+    def _read_other(self, path: str) -> bytes:
+        packed = self._other.get(path)
+        return b"" if packed is None else self._pread(packed)
+
+    def _pread(self, packed: int) -> bytes:
+        offset, size = packed >> _SIZE_BITS, packed & ((1 << _SIZE_BITS) - 1)
+        return os.pread(self._fd, size, offset)
+
+    def _too_big(self, size: int) -> str:
+        return f"item is {size} bytes, over the {self.max_item_bytes}-byte limit for one item"
+
+
+def _remove(fd: int, spill_dir: str) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _classic_item(path: str) -> tuple[str, str, str] | None:
+    """(resource dir, namespace, name) of a classic item path, else None."""
+    parts = path.split("/")
+    if len(parts) == 4 and parts[2] == CLUSTER_SCOPED_DIR:
+        return parts[1], "", parts[3].removesuffix(".json")
+    if len(parts) == 5 and parts[2] == NAMESPACE_SCOPED_DIR:
+        return parts[1], parts[3], parts[4].removesuffix(".json")
+    return None
+
+
+class _Spiller:
+    """One pass over the tar stream: check every entry, spill the useful ones, index them."""
+
+    def __init__(self, where: str, spill_file: str, max_item_bytes: int) -> None:
+        self.where = where
+        self.spill_file = spill_file
+        self.max_item_bytes = max_item_bytes
+        self.index: _Index = {}
+        self.other: dict[str, int] = {}
+        self.oversize: dict[str, int] = {}
+        self.ignored: list[str] = []
+        self.saw_resources = False
+        self.unpacked_bytes = 0
+
+    def consume(self, stream: IO[bytes]) -> None:
+        with open(self.spill_file, "wb") as out:
+            try:
+                self._consume(stream, out)
+            except BackupError:
+                raise
+            except EOFError as err:
+                raise BackupError(f"backup archive {self.where} is truncated: {err}") from None
+            except gzip.BadGzipFile as err:
+                what = "is not a gzip file" if str(err).startswith("Not a gzipped file") else "is corrupt"
+                raise BackupError(f"backup archive {self.where} {what}: {err}") from None
+            except (tarfile.TarError, zlib.error, OSError) as err:
+                raise BackupError(f"backup archive {self.where} is corrupt: {err}") from None
+
+    def _consume(self, stream: IO[bytes], out: IO[bytes]) -> None:
+        with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
+                while (member := tar.next()) is not None:
+                    tar.members = []  # stream mode would otherwise keep every header in memory
+                    path = self._checked_path(member)
+                    if path == RESOURCES_DIR or path.startswith(RESOURCES_DIR + "/"):
+                        self.saw_resources = True
+                    if member.isreg():
+                        self._take(path, member, tar, out)
+            while gz.read(_CHUNK):  # to the end of the gzip stream: its checksum catches truncation
+                pass
+
+    def _checked_path(self, member: tarfile.TarInfo) -> str:
+        """The entry's normalized relative path; BackupError for anything unsafe."""
+        name = member.name
+        if name.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", name):
+            self._refuse(f"invalid archive path {_go_quote(name)}: absolute paths are not allowed")
+        normalized = posixpath.normpath(name)
+        if normalized == ".." or normalized.startswith("../"):
+            self._refuse(f"invalid archive path {_go_quote(name)}: escapes target directory")
+        if ".." in name.replace("\\", "/").split("/"):
+            self._refuse(f"invalid archive path {_go_quote(name)}: contains a parent directory reference")
+        kind = _unsafe_kind(member)
+        if kind:
+            self._refuse(f"invalid archive entry {_go_quote(name)}: {kind} are not allowed")
+        return "" if normalized == "." else normalized
+
+    def _refuse(self, message: str) -> None:
+        raise BackupError(f"backup archive {self.where}: {message}")
+
+    def _take(self, path: str, member: tarfile.TarInfo, tar: tarfile.TarFile, out: IO[bytes]) -> None:
+        top, _, rest = path.partition("/")
+        if top == RESOURCES_DIR:
+            key = self._index_key(path)
+            if key is None:
+                return
+        elif top == METADATA_DIR and rest:
+            key = None
+        else:
+            return
+        if member.size > self.max_item_bytes:
+            self.oversize[path] = member.size
+            return
+        source = tar.extractfile(member)
+        assert source is not None  # a regular file always has data
+        data = source.read(member.size)  # at most one item in memory: the size cap bounds it
+        if len(data) != member.size:
+            raise BackupError(f"backup archive {self.where} is truncated: {_go_quote(path)} is incomplete")
+        out.write(data)
+        packed = (self.unpacked_bytes << _SIZE_BITS) | member.size
+        self.unpacked_bytes += member.size
+        if key is None:
+            self.other[path] = packed
+        else:
+            self.index.setdefault(key[:3], {})[key[3]] = packed
+
+    def _index_key(self, path: str) -> tuple[str, str | None, str, str] | None:
+        """(resource dir, version dir, namespace, name) of an item path; None (noted) for other files."""
+        parts = path.split("/")[1:]
+        version_dir = None
+        if len(parts) >= 2 and parts[1] not in (CLUSTER_SCOPED_DIR, NAMESPACE_SCOPED_DIR):
+            version_dir = parts.pop(1)
+        if len(parts) == 3 and parts[1] == CLUSTER_SCOPED_DIR:
+            return parts[0], version_dir, "", parts[2].removesuffix(".json")
+        if len(parts) == 4 and parts[1] == NAMESPACE_SCOPED_DIR:
+            return parts[0], version_dir, parts[2], parts[3].removesuffix(".json")
+        self.ignored.append(f"ignoring unexpected file {_go_quote(path)} in the backup archive")
+        return None
+
+
+def _unsafe_kind(member: tarfile.TarInfo) -> str | None:
+    if member.issym():
+        return "symbolic links"
+    if member.islnk():
+        return "hard links"
+    if member.ischr() or member.isblk():
+        return "device files"
+    if member.isfifo():
+        return "named pipes"
+    if not (member.isreg() or member.isdir()):
+        return "special entries"
+    return None
+
+
+def _go_quote(text: str) -> str:
+    """A string quoted the way Go's %q does for printable text."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,116 @@
+"""`restoreflow backup get|describe`: the backups of a storage location, as `velero backup` shows them.
+
+Read-only and Prefect-free. The storage location comes from `--storage-location` or
+`RESTOREFLOW_STORAGE_LOCATION`; both commands also accept the cluster flags, like every restore and
+backup command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
+
+STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="backup_command", metavar="COMMAND", required=True)
+
+    get = sub.add_parser("get", help="get backups", description="List the backups of a storage location.")
+    get.add_argument("names", nargs="*", metavar="NAME", help="only these backups")
+    get.add_argument("-l", "--selector", help="only show backups matching this label selector")
+    add_output_flag(get)
+    add_location_flags(get)
+    get.set_defaults(handler=get_backups)
+
+    describe = sub.add_parser("describe", help="describe backups", description="Describe backups.")
+    describe.add_argument("names", nargs="+", metavar="NAME")
+    describe.add_argument("--details", action="store_true", help="display additional detail")
+    add_output_flag(describe)
+    add_location_flags(describe)
+    describe.set_defaults(handler=describe_backups)
+
+
+def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> Any:
+    """The BSL from a flag, the plan or the environment; a CliError that says what to do otherwise."""
+    from restoreflow.backup import BackupError, BackupStorage
+
+    url = url or os.environ.get(STORAGE_ENV)
+    if not url:
+        raise CliError(f"no backup storage location: pass --storage-location URL or set {STORAGE_ENV}")
+    try:
+        return BackupStorage.open(url, options)
+    except BackupError as err:
+        raise CliError(str(err)) from None
+
+
+def selected(labels: Mapping[str, str] | None, selector: str | None) -> bool:
+    """Whether labels match a `-l` selector (Kubernetes syntax)."""
+    if not selector:
+        return True
+    from restoreflow.actions.selectors import SelectorError, parse_selector
+
+    try:
+        return parse_selector(selector).matches(labels or {})
+    except SelectorError as err:
+        raise CliError(f"invalid selector {selector!r}: {err}") from None
+
+
+def _backups(storage: Any, names: list[str]) -> list[Any]:
+    from restoreflow.backup import BackupError
+
+    try:
+        return [storage.get_backup(name) for name in names] if names else storage.list_backups()
+    except BackupError as err:
+        raise CliError(str(err)) from None
+
+
+def get_backups(args: argparse.Namespace) -> int:
+    from restoreflow.describe import as_list, backup_table
+
+    storage = open_storage(args.storage_location)
+    backups = [
+        b
+        for b in _backups(storage, args.names)
+        if selected((b.raw.get("metadata") or {}).get("labels"), args.selector)
+    ]
+    if args.output == "table":
+        print(backup_table(backups), end="")
+    else:
+        print_data(as_list("Backup", [dict(b.raw) for b in backups], "velero.io/v1"), args.output)
+    return 0
+
+
+def describe_backups(args: argparse.Namespace) -> int:
+    from restoreflow.backup import BackupError
+    from restoreflow.describe import describe_backup
+
+    storage = open_storage(args.storage_location)
+    documents, texts = [], []
+    for backup in _backups(storage, args.names):
+        try:
+            extra = {
+                "resource_list": storage.resource_list(backup) if args.details else None,
+                "pod_volume_backups": storage.pod_volume_backups(backup),
+                "volume_snapshots": storage.volume_snapshots(backup),
+            }
+        except BackupError as err:
+            raise CliError(str(err)) from None
+        texts.append(describe_backup(backup, details=args.details, **extra))
+        documents.append(
+            {
+                **backup.raw,
+                "podVolumeBackups": extra["pod_volume_backups"],
+                "volumeSnapshots": extra["volume_snapshots"],
+                **({"resourceList": extra["resource_list"] or {}} if args.details else {}),
+            }
+        )
+    if args.output == "table":
+        print("\n\n".join(texts), end="")
+    else:
+        print_data(documents[0] if len(documents) == 1 else documents, args.output)
+    return 0

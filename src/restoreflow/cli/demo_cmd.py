@@ -1,0 +1,104 @@
+"""`restoreflow demo` (`make demo`): restore the demo backup into a fresh sandbox through Prefect.
+
+Everything lives under `.demo/` in the working directory: the backup storage location
+(`.demo/backups`), the sandbox's kubeconfig (`.demo/kubeconfig`) and Prefect's home
+(`.demo/prefect`, unless PREFECT_HOME or PREFECT_API_URL is set), so the run can be opened in the
+Prefect UI afterwards and nothing outside the folder changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from restoreflow.cli.common import CliError
+
+DEMO_PLAN = Path("plans/demo.yaml")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir", default=".demo", type=Path, help="where the demo keeps its files (default .demo)"
+    )
+    parser.add_argument("--name", help="restore name (default demo-<YYYYMMDDHHMMSS>)")
+    parser.set_defaults(handler=run_demo)
+
+
+def _isolate_prefect(home: Path) -> None:
+    """Use a Prefect home of the demo's own: a fresh machine needs no server and no profile."""
+    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
+        os.environ["PREFECT_HOME"] = str(home.resolve())
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _plan_parameter(workdir: Path) -> str:
+    """plans/demo.yaml when run from the repository; the same plan inline anywhere else."""
+    if DEMO_PLAN.is_file() and workdir == Path(".demo"):
+        return str(DEMO_PLAN)
+    return (
+        "apiVersion: restoreflow.dev/v1alpha1\nkind: RestorePlan\nmetadata: {name: demo}\nspec:\n"
+        f"  source: {{storageLocation: {workdir / 'backups'}, backupName: demo-backup}}\n"
+        f"  target: {{kubeconfig: {workdir / 'kubeconfig'}}}\n"
+        "  includedNamespaces: [shop]\n  includeClusterResources: true\n"
+        "  timeouts: {fsBackupRestore: 5m, hookWait: 1m}\n"
+    )
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    workdir: Path = args.dir
+    workdir.mkdir(parents=True, exist_ok=True)
+    _isolate_prefect(workdir / "prefect")
+    from restoreflow.backup import BackupStorage, sample_backup
+    from restoreflow.sandbox import start_sandbox
+
+    started = time.monotonic()
+    name = args.name or f"demo-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    storage = BackupStorage.open(workdir / "backups", create=True)
+    backup = sample_backup(storage, "demo-backup")
+    print(f"Wrote backup {backup.name} to {workdir / 'backups'}")
+    with start_sandbox(velero_crds=True, kubeconfig=str(workdir / "kubeconfig")) as sandbox:
+        print(
+            f"Sandbox API server (a local test double) at {sandbox.url}; kubeconfig {workdir / 'kubeconfig'}"
+        )
+        print("Starting Prefect (embedded server) and running the restore flow...")
+        state = _run_flow(_plan_parameter(workdir), name)
+    record = _read_record(storage, name)
+    _print_outcome(storage, name, record, time.monotonic() - started)
+    return 0 if state == "Completed" else 1
+
+
+def _run_flow(plan: str, name: str) -> str:
+    from restoreflow.orchestration import restore
+
+    state = restore(plan=plan, restore_name=name, return_state=True)
+    return str(state.name)
+
+
+def _read_record(storage: Any, name: str) -> dict[str, Any]:
+    from restoreflow.backup import BackupError
+
+    try:
+        return storage.restores.get(name)
+    except BackupError as err:
+        raise CliError(f"the restore left no record: {err}") from None
+
+
+def _print_outcome(storage: Any, name: str, record: dict[str, Any], seconds: float) -> None:
+    from restoreflow.describe import describe_restore
+
+    print()
+    print(describe_restore(record, results=storage.restores.results(name)), end="")
+    print()
+    print(f"Finished in {seconds:.0f}s. The restore record is in {storage.restores.url(name)}")
+    location = storage.url
+    print(f"  restoreflow restore describe {name} --details --storage-location {location}")
+    print(f"  restoreflow restore logs {name} --storage-location {location}")
+    home = os.environ.get("PREFECT_HOME")
+    prefix = f"PREFECT_HOME={home} " if home else ""
+    print("To see the flow run, its phases and artifacts in the Prefect UI:")
+    print(f"  {prefix}prefect server start")
+    print("  then open http://127.0.0.1:4200/runs")

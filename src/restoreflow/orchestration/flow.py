@@ -1,0 +1,316 @@
+"""The `restore` flow: a restore plan run as Prefect tasks, one per phase and one per resource group.
+
+Phases are tasks, not subflows. Measured on a local Prefect server (`bench/bench_flow.py`), a
+task's Running and Completed states reach the API within tens of milliseconds of happening, as
+quickly as a subflow's, while each subflow costs about half a second more and would have to carry
+the restore's context (threads, locks, an open archive) as serialized parameters. Inside the
+restore phase there is one task per resource group ("restore pods: 1,204 items"), never one per item.
+
+Retries and timeouts come from the plan: `spec.retries.phases` (attempts, delay) for every phase;
+`spec.timeouts.fsBackupRestore` bounds the volumes phase and `hookWait + execHook` the hooks phase.
+The engine enforces those deadlines itself (Prefect cannot interrupt a blocking call on a worker
+thread); the task timeout, a little longer, is the backstop. Engine phases are idempotent, so a
+retried phase or a retried flow run finishes the job without duplicates.
+
+The final state is Velero's phase: `Completed`, or a Failed-type state named `PartiallyFailed`,
+`Failed` or `FailedValidation` (automations match `prefect.flow-run.PartiallyFailed` and so on),
+with the counts in its message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow, get_client, runtime, task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+from prefect.states import Completed, Failed, State
+
+from restoreflow import restore as engine
+from restoreflow.describe import describe_restore
+from restoreflow.orchestration.locking import hold_target, limit_names
+from restoreflow.orchestration.observe import ProgressArtifact, RestoreEvents, publish_summary
+from restoreflow.plan import PlanError, load_plan, load_plan_text
+from restoreflow.plan.model import RestorePlan
+
+FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+TIMEOUT_GRACE = 30.0  # seconds past the engine's own deadline before Prefect's backstop fires
+
+
+def _retry_unless(*errors: type[BaseException]) -> Callable[..., bool]:
+    """Retry a phase on any failure but these (a bad backup or a cancel is not worth retrying)."""
+
+    def should_retry(task: Any, task_run: Any, state: State) -> bool:
+        try:
+            state.result()
+        except errors:
+            return False
+        except Exception:
+            return True
+        return True
+
+    return should_retry
+
+
+PHASE_TASK: dict[str, Any] = {
+    "cache_policy": NO_CACHE,  # the context holds threads and locks: never hash or persist it
+    "persist_result": False,
+    "retry_condition_fn": _retry_unless(engine.ValidationFailed, engine.RestoreCancelled),
+}
+
+
+class _ToRunLogger(logging.Handler):
+    """Forwards the engine's log lines to the phase's run logger (its logs in the Prefect UI)."""
+
+    def __init__(self, run_logger: Any) -> None:
+        super().__init__(logging.INFO)
+        self.run_logger = run_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run_logger.log(record.levelno, record.getMessage())
+
+
+@contextmanager
+def phase_logs(ctx: Any) -> Iterator[None]:
+    """While a phase runs, its engine log lines (from any worker thread) go to the phase's task run."""
+    handler = _ToRunLogger(get_run_logger())
+    ctx.log.propagate = False  # shown once, through Prefect
+    ctx.log.addHandler(handler)
+    try:
+        yield
+    finally:
+        ctx.log.removeHandler(handler)
+
+
+@task(name="validate", **PHASE_TASK)
+def validate_phase(
+    plan: RestorePlan, restore_name: str, backup_name: str | None, flow_run_id: str, on_progress: Any
+) -> Any:
+    return engine.validate(
+        plan,
+        restore_name=restore_name,
+        backup_name=backup_name,
+        flow_run_id=flow_run_id,
+        on_progress=on_progress,
+    )
+
+
+@task(name="fetch backup", **PHASE_TASK)
+def fetch_phase(ctx: Any) -> None:
+    with phase_logs(ctx):
+        engine.fetch(ctx)
+
+
+@task(name="prepare", **PHASE_TASK)
+def prepare_phase(ctx: Any) -> list[Any]:
+    with phase_logs(ctx):
+        return engine.prepare(ctx)
+
+
+@task(name="restore resources", **PHASE_TASK)
+def restore_group_phase(ctx: Any, group: Any) -> None:
+    with phase_logs(ctx):
+        engine.restore_group(ctx, group)
+
+
+@task(name="volumes", **PHASE_TASK)
+def volumes_phase(ctx: Any) -> None:
+    with phase_logs(ctx):
+        engine.restore_volumes(ctx)
+
+
+@task(name="hooks", **PHASE_TASK)
+def hooks_phase(ctx: Any) -> None:
+    with phase_logs(ctx):
+        engine.run_hooks(ctx)
+
+
+@task(name="finalize", **PHASE_TASK)
+def finalize_phase(ctx: Any, failure: str | None) -> Any:
+    with phase_logs(ctx):
+        return engine.finalize(ctx, failure)
+
+
+def read_plan(plan: str) -> RestorePlan:
+    """The `plan` parameter: inline YAML/JSON text, or a path in the working copy."""
+    if "\n" in plan or plan.lstrip().startswith("{"):
+        return load_plan_text(plan, source="<plan parameter>")
+    return load_plan(plan)
+
+
+def default_restore_name(plan_name: str) -> str:
+    """`<plan>-<YYYYMMDDHHMMSS>` like Velero, from the run's scheduled start: stable across retries."""
+    start = runtime.flow_run.scheduled_start_time or datetime.now(UTC)
+    return f"{plan_name}-{start.astimezone(UTC):%Y%m%d%H%M%S}"
+
+
+def final_state(phase: str, message: str, data: Any = None) -> State:
+    if phase == "Completed":
+        return Completed(message=message, data=data)
+    return Failed(name=phase, message=message, data=data)
+
+
+class RestoreRun:
+    """One flow run of one restore: phases in order, with events and artifacts around them."""
+
+    def __init__(self, plan: RestorePlan, restore_name: str, backup_name: str | None, labels: dict[str, str]):
+        self.plan = plan
+        self.name = restore_name
+        self.backup_name = backup_name
+        self.labels = labels
+        self.log = get_run_logger()
+        self.events = RestoreEvents(restore_name)
+        self.events.backup = (
+            backup_name or plan.spec.source.backup_name or plan.spec.source.schedule_name or ""
+        )
+        self.events.target = _target_text(plan)
+        retries = plan.spec.retries.phases
+        self.retry = {"retries": max(retries.attempts - 1, 0), "retry_delay_seconds": retries.delay}
+
+    def observed(self, name: str, work: Callable[..., Any], *args: Any) -> Any:
+        """Run one phase; emit `restoreflow.restore.phase.<name>` with its outcome and duration."""
+        started = time.monotonic()
+        try:
+            value = work(*args)
+        except BaseException as error:
+            self.events.emit(
+                f"phase.{name}", {"outcome": "Failed", "error": str(error), "seconds": _since(started)}
+            )
+            raise
+        self.events.emit(f"phase.{name}", {"outcome": "Completed", "seconds": _since(started)})
+        return value
+
+    def phase(self, name: str, phase_task: Any, *args: Any, timeout: float | None = None) -> Any:
+        """Run one phase task with the plan's retries and the phase's timeout."""
+        options = {**self.retry, "timeout_seconds": timeout, "task_run_name": phase_task.name}
+        return self.observed(name, phase_task.with_options(**options), *args)
+
+    def execute(self) -> State:
+        flow_run_id = str(runtime.flow_run.id)
+        self.events.emit("started", {"plan": self.plan.name, "flowRunId": flow_run_id})
+        progress = ProgressArtifact(self.name)
+        try:
+            ctx = self.phase(
+                "validate", validate_phase, self.plan, self.name, self.backup_name, flow_run_id, progress
+            )
+        except engine.ValidationFailed as failed:
+            progress.close()
+            if failed.result is not None:
+                self.publish(failed.result, None)
+            message = f"restore {self.name} failed validation: {'; '.join(failed.errors)}"
+            return self.finish("FailedValidation", message, failed.result)
+        self.events.backup = ctx.backup_name or self.events.backup
+        failure = None
+        try:
+            self.run_phases(ctx)
+        except engine.RestoreCancelled:
+            self.log.warning("restore %s cancelled", self.name)
+        except Exception as error:
+            failure = str(error)
+            self.log.error("restore %s failed: %s", self.name, failure)
+        try:
+            result = self.phase("finalize", finalize_phase, ctx, failure)
+        finally:
+            if ctx.cluster is not None:
+                ctx.cluster.close()
+        progress.close(100.0, result.summary())
+        self.publish(result, ctx.storage)
+        return self.finish(result.phase, result.summary(), result)
+
+    def run_phases(self, ctx: Any) -> None:
+        timeouts = self.plan.spec.timeouts
+        self.phase("fetch", fetch_phase, ctx)
+        groups = self.phase("prepare", prepare_phase, ctx)
+        names = limit_names(ctx, groups)
+        self.log.info("waiting for the target: %s", ", ".join(names))
+        with hold_target(names):
+            self.observed("restore", self.restore_groups, ctx, groups)
+            self.phase("volumes", volumes_phase, ctx, timeout=timeouts.fs_backup_restore + TIMEOUT_GRACE)
+            self.phase(
+                "hooks", hooks_phase, ctx, timeout=timeouts.hook_wait + timeouts.exec_hook + TIMEOUT_GRACE
+            )
+
+    def restore_groups(self, ctx: Any, groups: list[Any]) -> None:
+        """One task per resource group, strictly in order."""
+        for group in groups:
+            restore_group_phase.with_options(**self.retry, task_run_name=str(group))(ctx, group)
+
+    def publish(self, result: Any, storage: Any) -> None:
+        """Label the record (`--labels`), then the summary, describe and link artifacts."""
+        record = dict(result.status)
+        if self.labels and storage is not None and result.record_url:
+            record["metadata"] = {**record.get("metadata", {}), "labels": dict(self.labels)}
+            storage.restores.write_status(self.name, record)
+        describe_text = describe_restore(
+            record, results=result.results, resource_list=result.resource_list, details=True
+        )
+        publish_summary(
+            self.name,
+            record=record,
+            resource_list=result.resource_list,
+            describe_text=describe_text,
+            record_url=result.record_url or "",
+        )
+
+    def finish(self, phase: str, message: str, result: Any = None) -> State:
+        self.events.emit(f"finished.{phase}", {"phase": phase, "message": message})
+        data = {"name": self.name, "phase": phase, "message": message}
+        if result is not None:
+            data |= {
+                "counts": result.counts,
+                "warnings": result.warnings,
+                "errors": result.errors,
+                "record": result.record_url,
+            }
+        return final_state(phase, message, data)
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _target_text(plan: RestorePlan) -> str:
+    target = plan.spec.target
+    namespaces = (
+        ",".join(plan.spec.namespace_mapping.get(ns, ns) for ns in plan.spec.included_namespaces) or "*"
+    )
+    return f"{target.context or 'current'}.{namespaces}"
+
+
+def _rename_flow_run(name: str) -> None:
+    """Show the restore's name as the flow run's name in the UI."""
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(runtime.flow_run.id, name=name)
+
+
+@flow(name="restore", log_prints=False, persist_result=False)
+def restore(
+    plan: str,
+    backup_name: str | None = None,
+    restore_name: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> State:
+    """Restore a Velero backup as a restore plan says.
+
+    Args:
+        plan: a plan file in the working copy (e.g. `plans/nightly-dr-drill.yaml`) or the plan's YAML.
+        backup_name: restore this backup instead of the plan's backup or schedule.
+        restore_name: the restore's name (default `<plan name>-<YYYYMMDDHHMMSS>`).
+        labels: labels recorded on the restore (`restoreflow restore get --show-labels`).
+    """
+    try:
+        restore_plan = read_plan(plan)
+    except PlanError as error:
+        return Failed(name="FailedValidation", message=f"invalid restore plan:\n{error}")
+    except OSError as error:
+        return Failed(
+            name="FailedValidation", message=f"cannot read restore plan {plan}: {error.strerror or error}"
+        )
+    name = restore_name or default_restore_name(restore_plan.name)
+    _rename_flow_run(name)
+    return RestoreRun(restore_plan, name, backup_name, dict(labels or {})).execute()

@@ -1,0 +1,225 @@
+"""The state of one restore, shared by its phases (and readable by actions as a `RestoreView`)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from restoreflow.plan.model import RestorePlan
+from restoreflow.restore.results import RestoredItems, Results
+
+PROGRESS_INTERVAL = 1.0  # seconds between on_progress calls (Velero patches progress once a second)
+STATUS_INTERVAL = 5.0  # seconds between status documents written to the storage location
+
+
+@dataclass
+class ResourceProgress:
+    total: int = 0
+    done: int = 0
+
+
+@dataclass
+class Progress:
+    """What a watcher sees at any time (a copy is handed to `on_progress`)."""
+
+    phase: str = (
+        "New"  # Velero's phase: New, InProgress, Completed, PartiallyFailed, Failed, FailedValidation
+    )
+    step: str = ""  # the engine phase running: validate, fetch, prepare, restore, volumes, hooks, finalize
+    total_items: int = 0
+    items_restored: int = 0
+    per_resource: dict[str, ResourceProgress] = field(default_factory=dict)
+    volumes_total: int = 0
+    volumes_done: int = 0
+
+    def snapshot(self) -> Progress:
+        return Progress(
+            self.phase,
+            self.step,
+            self.total_items,
+            self.items_restored,
+            {k: ResourceProgress(v.total, v.done) for k, v in self.per_resource.items()},
+            self.volumes_total,
+            self.volumes_done,
+        )
+
+
+@dataclass
+class HookStatus:
+    """Velero's status.hookStatus counters."""
+
+    attempted: int = 0
+    failed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, *, failed: bool) -> None:
+        with self.lock:
+            self.attempted += 1
+            self.failed += int(failed)
+
+
+@dataclass
+class BackupContents:
+    """The opened backup: the archive (inventory and items) and the side files."""
+
+    archive: Any  # restoreflow.backup.BackupArchive
+    volume_info: list[dict[str, Any]] = field(default_factory=list)
+    volume_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    pod_volume_backups: list[dict[str, Any]] = field(default_factory=list)
+    csi_volume_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    csi_volume_snapshot_contents: list[dict[str, Any]] = field(default_factory=list)
+    csi_volume_snapshot_classes: list[dict[str, Any]] = field(default_factory=list)
+    item_operations: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _LogBuffer(logging.Handler):
+    """Collects the restore's log lines (logrus text format, like Velero) for `restore-<R>-logs.gz`."""
+
+    def __init__(self, restore_name: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.restore_name = restore_name
+        self.buffer = io.StringIO()
+        self._write_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        level = {"WARNING": "warning", "CRITICAL": "fatal"}.get(record.levelname, record.levelname.lower())
+        text = record.getMessage().replace("\\", "\\\\").replace('"', '\\"')
+        line = f'time="{stamp}" level={level} msg="{text}" restore={self.restore_name}\n'
+        with self._write_lock:
+            self.buffer.write(line)
+
+    def text(self) -> str:
+        with self._write_lock:
+            return self.buffer.getvalue()
+
+
+class RestoreContext:
+    """Everything the phases share. Attribute names are a contract with volumes, hooks and the flow."""
+
+    def __init__(
+        self,
+        plan: RestorePlan,
+        *,
+        name: str,
+        cancel: threading.Event | None = None,
+        flow_run_id: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.uid = str(uuid.uuid4())
+        self.plan = plan
+        self.flow_run_id = flow_run_id
+        self.cancel = cancel or threading.Event()
+        self.on_progress = on_progress
+        self.backup_name: str = plan.spec.source.backup_name or ""
+        self.schedule_name: str | None = plan.spec.source.schedule_name
+        self.backup: dict[str, Any] = {}
+        self.backup_record: Any = None  # restoreflow.backup.BackupRecord
+        self.storage: Any = None  # restoreflow.backup.BackupStorage
+        self.contents: BackupContents | None = None
+        self.cluster: Any = None  # restoreflow.cluster.Cluster
+        self._log_buffer = _LogBuffer(name)
+        self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{self.uid[:8]}")
+        self.log.setLevel(logging.INFO)
+        self.log.addHandler(self._log_buffer)
+        self.results = Results(self.log)
+        self.restored = RestoredItems()
+        self.renamed_pvs: dict[str, str] = {}
+        self.pvs_to_provision: set[str] = set()
+        self.hook_status = HookStatus()
+        self.item_operations: list[dict[str, Any]] = []
+        self.restore_volume_info: list[dict[str, Any]] = []  # <R>-volumeinfo.json.gz entries
+        self.pod_volume_restore_counts = {"attempted": 0, "completed": 0, "failed": 0}
+        self.progress = Progress()
+        self.start_timestamp: datetime | None = None
+        self.completion_timestamp: datetime | None = None
+        self.validation_errors: list[str] = []
+        self.failure_reason: str = ""
+        self.groups: list[Any] | None = None  # set by prepare()
+        self.state: dict[str, Any] = {}  # per-phase bookkeeping (idempotency, engine internals)
+        self.lock = threading.RLock()
+        self._last_progress = 0.0
+        self._last_status = 0.0
+
+    # -- RestoreView -----------------------------------------------------------------------------
+    @property
+    def backup_contents(self) -> BackupContents | None:
+        return self.contents
+
+    # -- helpers used across phases --------------------------------------------------------------
+    def target_namespace(self, source_namespace: str) -> str:
+        """The namespace an item of `source_namespace` is restored into (namespaceMapping)."""
+        if not source_namespace:
+            return ""
+        return self.plan.spec.namespace_mapping.get(source_namespace, source_namespace)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+    def deadline(self, seconds: float) -> float:
+        """A monotonic deadline `seconds` from now (for bounded waits)."""
+        return time.monotonic() + seconds
+
+    @staticmethod
+    def remaining(deadline: float) -> float:
+        return max(0.0, deadline - time.monotonic())
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds` unless cancelled; True when cancelled."""
+        return self.cancel.wait(seconds)
+
+    def logs(self) -> str:
+        return self._log_buffer.text()
+
+    def close_log(self) -> None:
+        self.log.removeHandler(self._log_buffer)
+
+    def set_phase(self, phase: str | None = None, step: str | None = None) -> None:
+        """Record a change of Velero phase or engine step and tell the watcher at once."""
+        with self.lock:
+            self.progress.phase = phase or self.progress.phase
+            self.progress.step = step or self.progress.step
+        self.report_progress(force=True)
+
+    def report_progress(self, *, force: bool = False) -> None:
+        """Call on_progress at most once per second (and always when forced)."""
+        now = time.monotonic()
+        with self.lock:
+            if not force and now - self._last_progress < PROGRESS_INTERVAL:
+                return
+            self._last_progress = now
+            snapshot = self.progress.snapshot()
+            write_status = self.storage is not None and (force or now - self._last_status >= STATUS_INTERVAL)
+            if write_status:
+                self._last_status = now
+        if self.on_progress is not None:
+            try:
+                self.on_progress(snapshot)
+            except Exception as error:  # a watcher must never break the restore
+                self.log.warning("progress callback failed: %s", error)
+        if write_status:
+            self._write_status()
+
+    def _write_status(self) -> None:
+        from restoreflow.restore.record import status_document
+
+        try:
+            self.storage.restores.write_status(self.name, status_document(self, self.progress.phase))
+        except Exception as error:  # progress is best effort, like Velero's status patches
+            self.log.warning("could not write the restore status: %s", error)
+
+    def count_done(self, resource: str) -> None:
+        with self.lock:
+            self.progress.items_restored += 1
+            entry = self.progress.per_resource.setdefault(resource, ResourceProgress())
+            entry.done += 1
+        self.report_progress()

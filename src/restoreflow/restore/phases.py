@@ -1,0 +1,537 @@
+"""The restore's phases as plain functions over a RestoreContext (each one a Prefect task upstream).
+
+Every phase may be called again after a failure: work already done is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from restoreflow.actions.selectors import SelectorError, from_label_selector
+from restoreflow.backup import BackupError, BackupStorage
+from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
+from restoreflow.plan.model import RestorePlan
+from restoreflow.restore import hooks, volumes
+from restoreflow.restore.context import BackupContents, Progress, ResourceProgress, RestoreContext
+from restoreflow.restore.items import ItemRestorer
+from restoreflow.restore.record import RestoreResult, status_document
+from restoreflow.restore.selection import (
+    CRDS,
+    NAMESPACES,
+    Filters,
+    ItemRef,
+    Resolver,
+    ResourceGroup,
+    choose_version,
+    ordered_resources,
+    source_versions,
+)
+
+RESTORABLE_BACKUP_PHASES = ("Completed", "PartiallyFailed")
+CRD_POLL_INTERVAL = 0.5
+
+
+class ValidationFailed(Exception):
+    """The restore cannot start; its phase is FailedValidation and a record was written where possible."""
+
+    def __init__(self, errors: list[str], result: RestoreResult | None = None) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+        self.result = result
+
+
+class RestoreCancelled(Exception):
+    """The cancel signal was set: no new items were started; finalize() records what was done."""
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    resource: str
+    items: int
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.resource}: {self.created} created, {self.updated} updated, "
+            f"{self.skipped} skipped, {self.failed} failed in {self.seconds:.1f}s"
+        )
+
+
+# -- phase 1 ---------------------------------------------------------------------------------------
+def validate(
+    plan: RestorePlan,
+    *,
+    restore_name: str,
+    backup_name: str | None = None,
+    cancel: threading.Event | None = None,
+    flow_run_id: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RestoreContext:
+    """Backup storage reachable, the backup exists and is restorable, the cluster answers."""
+    ctx = RestoreContext(
+        plan, name=restore_name, cancel=cancel, flow_run_id=flow_run_id, on_progress=on_progress
+    )
+    ctx.start_timestamp = datetime.now(UTC)
+    if backup_name:
+        ctx.backup_name, ctx.schedule_name = backup_name, None
+    ctx.set_phase("New", "validate")
+    errors = _check_plan(ctx) + _check_source(ctx) + _check_cluster(ctx)
+    if not errors:
+        errors = _check_modifiers(ctx)
+    if errors:
+        ctx.validation_errors = errors
+        raise ValidationFailed(errors, finalize(ctx))
+    ctx.set_phase("InProgress")
+    ctx.log.info("restore %s of backup %s validated", ctx.name, ctx.backup_name)
+    return ctx
+
+
+def _check_plan(ctx: RestoreContext) -> list[str]:
+    """What a plan built in code (not loaded from YAML) may still get wrong, in Velero's words."""
+    spec, errors = ctx.plan.spec, []
+    if spec.label_selector is not None and spec.or_label_selectors is not None:
+        errors.append(
+            "encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"
+        )
+    for selector in (spec.label_selector, *(spec.or_label_selectors or ())):
+        try:
+            from_label_selector(selector)
+        except SelectorError as error:
+            errors.append(f"invalid label selector: {error}")
+    if spec.existing_resource_policy not in ("none", "update"):
+        errors.append(f"Invalid ExistingResourcePolicy: {spec.existing_resource_policy}")
+    return errors
+
+
+def _check_source(ctx: RestoreContext) -> list[str]:
+    source = ctx.plan.spec.source
+    try:
+        ctx.storage = BackupStorage.open(source.storage_location, source.options)
+        if ctx.backup_name:
+            record = ctx.storage.get_backup(ctx.backup_name)
+        else:
+            record = ctx.storage.latest_backup_of_schedule(ctx.schedule_name or "")
+    except BackupError as error:
+        return [str(error)]
+    ctx.backup_record, ctx.backup, ctx.backup_name = record, dict(record.raw), record.name
+    ctx.schedule_name = ctx.schedule_name or record.schedule_name
+    if record.phase not in RESTORABLE_BACKUP_PHASES:
+        return [
+            f'backup "{record.name}" is not ready to be restored: its phase is {record.phase or "unknown"}'
+        ]
+    return []
+
+
+def _check_cluster(ctx: RestoreContext) -> list[str]:
+    spec = ctx.plan.spec
+    try:
+        ctx.cluster = Cluster.for_target(spec.target, spec.concurrency, spec.retries.api, ctx.cancel)
+        ctx.cluster.version()
+    except (ApiError, ConnectionFault) as error:
+        return [f"the target cluster {ctx.cluster.host} cannot be reached: {error}"]
+    except Exception as error:  # a missing or broken kubeconfig, an unknown context
+        return [f"the target cluster cannot be configured: {error}"]
+    return []
+
+
+def _check_modifiers(ctx: RestoreContext) -> list[str]:
+    """Resource modifier rules (inline, or Velero's ConfigMap in the target) are read and validated once."""
+    try:
+        from restoreflow.actions.resource_modifiers import ResourceModifierError, ResourceModifiers
+    except ImportError:
+        return []
+    try:
+        ctx.state["modifiers"] = ResourceModifiers.from_plan(ctx)
+    except ResourceModifierError as error:
+        return [str(error)]
+    except (ApiError, ConnectionFault) as error:
+        return [f"failed to get resource modifiers: {error}"]
+    return []
+
+
+# -- phase 2 ---------------------------------------------------------------------------------------
+def fetch(ctx: RestoreContext) -> None:
+    """Read the side files and stream the archive into the work folder (its inventory)."""
+    if ctx.contents is not None:
+        return
+    ctx.set_phase(step="fetch")
+    storage, record = ctx.storage, ctx.backup_record
+    contents = BackupContents(
+        archive=None,
+        volume_info=storage.volume_info(record),
+        volume_snapshots=storage.volume_snapshots(record),
+        pod_volume_backups=storage.pod_volume_backups(record),
+        csi_volume_snapshots=storage.csi_volume_snapshots(record),
+        csi_volume_snapshot_contents=storage.csi_volume_snapshot_contents(record),
+        csi_volume_snapshot_classes=storage.csi_volume_snapshot_classes(record),
+        item_operations=storage.item_operations(record),
+    )
+    contents.archive = storage.open_archive(record)
+    ctx.contents = contents
+    for warning in contents.archive.warnings:
+        if warning.startswith("zero items to be restored"):
+            ctx.results.add_velero_warning(warning)
+        else:
+            ctx.log.warning("%s", warning)
+    ctx.log.info("backup %s fetched", ctx.backup_name)
+
+
+# -- phase 3 ---------------------------------------------------------------------------------------
+def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
+    """Discovery, filters, versions and order: the groups to restore, before anything is written."""
+    if ctx.groups is not None:
+        return ctx.groups
+    ctx.set_phase(step="prepare")
+    archive = ctx.contents.archive
+    inventory: dict[str, dict[str, list[str]]] = archive.inventory
+    ctx.cluster.discovery.refresh()
+    resolver = Resolver(ctx.cluster.discovery.resources, _backup_crds(ctx, inventory))
+    ctx.state["resolver"] = resolver
+    filters = Filters.from_spec(ctx.plan.spec, resolver.canonical)
+    ctx.state["filters"] = filters
+    priorities = ctx.plan.spec.priorities
+    first_pass = [resolver.canonical("customresourcedefinitions")]
+    order = first_pass + ordered_resources(priorities.high, priorities.low, inventory)
+    versions = source_versions(archive) if len(inventory) else {}
+    target_versions = ctx.cluster.discovery.group_versions()
+    groups: list[ResourceGroup] = []
+    processed: set[str] = set()
+    for entry in order:
+        resource = resolver.canonical(entry)
+        if resource in processed:
+            continue
+        processed.add(resource)
+        if not filters.include_resource(resource) or resource not in inventory:
+            continue
+        group = _select(ctx, filters, resource, inventory[resource])
+        if resource in versions:
+            target = target_versions.get(resource.partition(".")[2])
+            chosen = choose_version(versions[resource], target)
+            group.version = chosen
+            if chosen != versions[resource].preferred:
+                group.items = [_at_version(ref, chosen) for ref in group.items]
+        group.served = resolver.is_served(resource) or resolver.info(resource) is not None
+        if group.items:
+            groups.append(group)
+    ctx.groups = groups
+    with ctx.lock:
+        ctx.progress.total_items = sum(len(g) for g in groups)
+        ctx.progress.per_resource = {g.resource: ResourceProgress(total=len(g)) for g in groups}
+    ctx.report_progress(force=True)
+    ctx.log.info("prepared %d items in %d resource groups", ctx.progress.total_items, len(groups))
+    return groups
+
+
+def _backup_crds(ctx: RestoreContext, inventory: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
+    """The CRDs the backup holds, so their resources resolve before they are served."""
+    crds = []
+    for name in (inventory.get(CRDS) or {}).get("", []):
+        try:
+            crds.append(ctx.contents.archive.read_item(CRDS, "", name))
+        except BackupError:
+            continue  # reported when the item itself is restored
+    return crds
+
+
+def _select(
+    ctx: RestoreContext, filters: Filters, resource: str, by_namespace: dict[str, list[str]]
+) -> ResourceGroup:
+    """Velero's getSelectedRestoreableItems for one resource."""
+    group = ResourceGroup(resource)
+    archive = ctx.contents.archive
+    for namespace in sorted(by_namespace):
+        if namespace and not filters.include_namespace(resource, namespace):
+            continue
+        if not namespace and not filters.include_cluster_scoped_listing():
+            continue
+        for name in by_namespace[namespace]:
+            if filters.uses_labels and resource not in ("datauploads.velero.io",):
+                try:
+                    labels = (archive.read_item(resource, namespace, name).get("metadata") or {}).get(
+                        "labels"
+                    )
+                except BackupError:
+                    labels = None  # undecodable: kept, so the restore reports it
+                else:
+                    if not filters.labels_match(resource, labels):
+                        continue
+            group.items.append(ItemRef(resource, namespace, name))
+    return group
+
+
+def _at_version(ref: ItemRef, version: str) -> ItemRef:
+    return ItemRef(ref.resource_dir, ref.namespace, ref.name, version)
+
+
+# -- phase 4 ---------------------------------------------------------------------------------------
+def restore_group(ctx: RestoreContext, group: ResourceGroup) -> GroupOutcome:
+    """Restore one group's items with a pool of workers; the CRD group then waits for its CRDs."""
+    done: dict[str, GroupOutcome] = ctx.state.setdefault("groups_done", {})
+    if group.resource in done:
+        return done[group.resource]
+    if ctx.cancelled:
+        raise RestoreCancelled(f"restore {ctx.name} cancelled")
+    ctx.set_phase(step="restore")
+    restorer = _restorer(ctx)
+    before, started = ctx.restored.counts(), time.monotonic()
+    if group.resource == NAMESPACES:
+        _run_pool(ctx, group, lambda ref: _ensure_namespace(ctx, restorer, ref))
+    else:
+        _run_pool(ctx, group, lambda ref: restorer.restore_ref(ref, group.resource))
+    if ctx.cancelled:
+        raise RestoreCancelled(f"restore {ctx.name} cancelled")
+    if group.resource == CRDS:
+        _wait_for_crds(ctx, restorer)
+    after = ctx.restored.counts()
+    outcome = GroupOutcome(
+        group.resource,
+        len(group),
+        *(after[k] - before[k] for k in ("created", "updated", "skipped", "failed")),
+        seconds=time.monotonic() - started,
+    )
+    done[group.resource] = outcome
+    ctx.log.info("restored %s", outcome)
+    ctx.report_progress(force=True)
+    return outcome
+
+
+def _restorer(ctx: RestoreContext) -> ItemRestorer:
+    with ctx.lock:
+        restorer = ctx.state.get("restorer")
+        if restorer is None:
+            restorer = ctx.state["restorer"] = ItemRestorer(
+                ctx, ctx.state["filters"], _load_actions(ctx), ctx.state.get("modifiers")
+            )
+        return restorer
+
+
+def _load_actions(ctx: RestoreContext) -> list[Any]:
+    try:
+        from restoreflow.actions.registry import load_actions
+    except ImportError:
+        return []
+    loaded = load_actions(ctx.plan)
+    actions = list(getattr(loaded, "actions", loaded))
+    for problem in getattr(loaded, "problems", None) or ():
+        ctx.results.add_velero_warning(str(problem))
+    return actions
+
+
+def _ensure_namespace(ctx: RestoreContext, restorer: ItemRestorer, ref: ItemRef) -> None:
+    """The namespaces group: each selected Namespace is created (no actions, labels or policy)."""
+    from restoreflow.restore.namespaces import NamespaceError
+
+    with contextlib.suppress(NamespaceError):  # already reported as a Velero error
+        restorer.namespaces.ensure(ctx.target_namespace(ref.name), ref.name)
+    ctx.count_done(NAMESPACES)
+
+
+def _run_pool(ctx: RestoreContext, group: ResourceGroup, work: Callable[[ItemRef], None]) -> None:
+    """Workers take items from one shared queue until it is empty or the restore is cancelled."""
+    pending = iter(group.items)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while not ctx.cancelled:
+            with lock:
+                ref = next(pending, None)
+            if ref is None:
+                return
+            try:
+                work(ref)
+            except Exception as error:  # an item never stops the restore
+                ctx.log.exception("unexpected failure on %s", ref)
+                ctx.results.add_error(
+                    ctx.target_namespace(ref.namespace), f"error restoring {ref.name}: {error}"
+                )
+
+    size = max(1, min(ctx.plan.spec.concurrency.workers, len(group.items)))
+    if size == 1:
+        worker()
+        return
+    threads = [
+        threading.Thread(target=worker, name=f"restore-{group.resource}-{i}", daemon=True)
+        for i in range(size)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _wait_for_crds(ctx: RestoreContext, restorer: ItemRestorer) -> None:
+    """Each restored CRD must be Established and NamesAccepted; then discovery is refreshed."""
+    names = sorted(restorer.crds_to_wait)
+    threads = [threading.Thread(target=_wait_for_crd, args=(ctx, name), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if any(
+        key.resource.endswith("/CustomResourceDefinition") and s.action in ("created", "updated")
+        for key, s in ctx.restored.items()
+    ):
+        try:
+            ctx.cluster.discovery.refresh()
+        except (ApiError, ConnectionFault) as error:
+            ctx.results.add_warning("", f"refresh discovery after restoring CRDs: {error}")
+
+
+def _wait_for_crd(ctx: RestoreContext, name: str) -> None:
+    def available() -> bool:
+        crd = ctx.cluster.get(CRDS, name) or {}
+        conditions = {
+            c.get("type"): c.get("status") for c in (crd.get("status") or {}).get("conditions") or []
+        }
+        return conditions.get("Established") == "True" and conditions.get("NamesAccepted") == "True"
+
+    try:
+        ready = wait_until(available, ctx.plan.spec.timeouts.crd_available, CRD_POLL_INTERVAL, ctx.cancel)
+    except (ApiError, ConnectionFault) as error:
+        ctx.results.add_error("", f"error verifying the CRD {name} is ready to use: {error}")
+        return
+    if not ready:
+        ctx.results.add_error("", f"the CRD {name} is not available to use for custom resources")
+
+
+# -- phases 5 and 6 --------------------------------------------------------------------------------
+def restore_volumes(ctx: RestoreContext) -> None:
+    """Wait for the file-system restores of the restored pods (bounded by timeouts.fsBackupRestore)."""
+    if ctx.state.get("volumes_done"):
+        return
+    ctx.set_phase(step="volumes")
+    volumes.wait_pod_volume_restores(ctx)
+    ctx.state["volumes_done"] = True
+    ctx.report_progress(force=True)
+
+
+def run_hooks(ctx: RestoreContext) -> None:
+    """Run the post-restore exec hooks registered for the restored pods."""
+    if ctx.state.get("hooks_done"):
+        return
+    ctx.set_phase(step="hooks")
+    hooks.run_exec_hooks(ctx)
+    ctx.state["hooks_done"] = True
+    ctx.report_progress(force=True)
+
+
+# -- phase 8 ---------------------------------------------------------------------------------------
+def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) -> RestoreResult:
+    """Decide the final phase by Velero's rules, write the restore record, release the resources.
+
+    `failure` makes the restore Failed (Velero: the restore could not run, e.g. a corrupt archive).
+    """
+    if "result" in ctx.state:
+        return ctx.state["result"]
+    ctx.set_phase(step="finalize")
+    if failure is not None:
+        ctx.failure_reason = str(failure)
+        ctx.results.add_velero_error(str(failure))
+    elif ctx.cancelled and not ctx.validation_errors:
+        ctx.failure_reason = "restore cancelled"
+    phase = _final_phase(ctx)
+    ctx.completion_timestamp = datetime.now(UTC)
+    _close(ctx)
+    ctx.log.info("restore %s finished: %s", ctx.name, phase)
+    result = RestoreResult(
+        name=ctx.name,
+        phase=phase,
+        backup_name=ctx.backup_name,
+        warnings=ctx.results.warning_count,
+        errors=ctx.results.error_count,
+        counts=ctx.restored.counts(),
+        results=ctx.results.to_dict(),
+        resource_list=ctx.restored.resource_list(),
+        status=status_document(ctx, phase),
+        failure_reason=ctx.failure_reason,
+        validation_errors=list(ctx.validation_errors),
+        retries=ctx.cluster.total_retries if ctx.cluster else 0,
+    )
+    _write_record(ctx, result)
+    ctx.progress.phase = phase
+    ctx.report_progress(force=True)
+    ctx.close_log()
+    ctx.state["result"] = result
+    return result
+
+
+def _final_phase(ctx: RestoreContext) -> str:
+    if ctx.validation_errors:
+        return "FailedValidation"
+    if ctx.failure_reason:
+        return "Failed"
+    return "PartiallyFailed" if ctx.results.error_count else "Completed"
+
+
+def _close(ctx: RestoreContext) -> None:
+    """Release the archive's work folder and the API connections."""
+    if ctx.contents is not None and ctx.contents.archive is not None:
+        ctx.contents.archive.close()
+    if ctx.cluster is not None:
+        ctx.cluster.close()
+
+
+def _write_record(ctx: RestoreContext, result: RestoreResult) -> None:
+    if ctx.storage is None:
+        return
+    records = ctx.storage.restores
+    try:
+        records.write(
+            ctx.name,
+            status=result.status,
+            results=result.results,
+            resource_list=result.resource_list,
+            logs=ctx.logs(),
+            item_operations=list(ctx.item_operations),
+            volume_info=list(ctx.restore_volume_info),
+        )
+        result.record_url = records.url(ctx.name)
+    except Exception as error:
+        ctx.log.error("error uploading the restore record to backup storage: %s", error)
+
+
+# -- everything ------------------------------------------------------------------------------------
+def run_restore(
+    plan: RestorePlan,
+    *,
+    restore_name: str,
+    backup_name: str | None = None,
+    cancel: threading.Event | None = None,
+    flow_run_id: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RestoreResult:
+    """Every phase in order, without Prefect; FailedValidation is returned, not raised."""
+    try:
+        ctx = validate(
+            plan,
+            restore_name=restore_name,
+            backup_name=backup_name,
+            cancel=cancel,
+            flow_run_id=flow_run_id,
+            on_progress=on_progress,
+        )
+    except ValidationFailed as failed:
+        assert failed.result is not None
+        return failed.result
+    failure: BaseException | None = None
+    try:
+        fetch(ctx)
+        for group in prepare(ctx):
+            restore_group(ctx, group)
+        restore_volumes(ctx)
+        run_hooks(ctx)
+    except RestoreCancelled:
+        pass
+    except (BackupError, ApiError, ConnectionFault) as error:
+        failure = error
+    return finalize(ctx, failure)

@@ -1,0 +1,128 @@
+"""The restore record: the status document and what finalize writes to the storage location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from restoreflow.plan.model import RestorePlan
+
+VELERO_SPEC_FIELDS = (
+    "includedNamespaces",
+    "excludedNamespaces",
+    "includedResources",
+    "excludedResources",
+    "includeClusterResources",
+    "labelSelector",
+    "orLabelSelectors",
+    "namespaceMapping",
+    "restorePVs",
+    "preserveNodePorts",
+    "existingResourcePolicy",
+    "restoreStatus",
+    "hooks",
+    "itemOperationTimeout",
+    "resourceModifier",
+    "uploaderConfig",
+)
+
+
+def timestamp(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def spec_document(ctx: Any) -> dict[str, Any]:
+    plan: RestorePlan = ctx.plan
+    source, target = plan.spec.source, plan.spec.target
+    spec: dict[str, Any] = {
+        "backupName": ctx.backup_name or None,
+        "scheduleName": ctx.schedule_name,
+        "plan": plan.name,
+        "planFile": plan.source_file,
+        "storageLocation": source.storage_location,
+        "target": {"kubeconfig": target.kubeconfig, "context": target.context},
+    }
+    document_spec = dict((plan.document or {}).get("spec") or {})
+    for key in VELERO_SPEC_FIELDS:
+        if key in document_spec:
+            spec[key] = document_spec[key]
+    if not document_spec:
+        spec.update(
+            includedNamespaces=list(plan.spec.included_namespaces),
+            excludedNamespaces=list(plan.spec.excluded_namespaces),
+            includedResources=list(plan.spec.included_resources),
+            excludedResources=list(plan.spec.excluded_resources),
+            includeClusterResources=plan.spec.include_cluster_resources,
+            namespaceMapping=dict(plan.spec.namespace_mapping),
+            existingResourcePolicy=plan.spec.existing_resource_policy,
+        )
+    return spec
+
+
+def status_document(ctx: Any, phase: str) -> dict[str, Any]:
+    """restoreflow-restore.json: shaped like a Velero Restore so Velero users recognise it."""
+    counts = ctx.restored.counts()
+    finished = phase in ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+    total = len(ctx.restored) if finished else max(ctx.progress.total_items, len(ctx.restored))
+    restored = len(ctx.restored) if finished else ctx.progress.items_restored
+    status: dict[str, Any] = {
+        "phase": phase,
+        "startTimestamp": timestamp(ctx.start_timestamp),
+        "completionTimestamp": timestamp(ctx.completion_timestamp),
+        "progress": {"totalItems": total, "itemsRestored": restored},
+        "warnings": ctx.results.warning_count,
+        "errors": ctx.results.error_count,
+        "failureReason": ctx.failure_reason or None,
+        "validationErrors": list(ctx.validation_errors) or None,
+        "hookStatus": {"hooksAttempted": ctx.hook_status.attempted, "hooksFailed": ctx.hook_status.failed},
+        "counts": counts,
+        "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
+        "apiRetries": {"total": ctx.cluster.total_retries if ctx.cluster else 0, **_retries(ctx)},
+        "flowRunId": ctx.flow_run_id,
+    }
+    return {
+        "apiVersion": "restoreflow.dev/v1alpha1",
+        "kind": "Restore",
+        "metadata": {"name": ctx.name, "uid": ctx.uid},
+        "spec": spec_document(ctx),
+        "status": {k: v for k, v in status.items() if v is not None},
+    }
+
+
+def _retries(ctx: Any) -> dict[str, int]:
+    if ctx.cluster is None:
+        return {}
+    return {"byReason": dict(sorted(ctx.cluster.retry_counts.items()))} if ctx.cluster.retry_counts else {}
+
+
+@dataclass
+class RestoreResult:
+    """What a finished restore reports (also written to the storage location)."""
+
+    name: str
+    phase: str
+    backup_name: str
+    warnings: int = 0
+    errors: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    resource_list: dict[str, list[str]] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    failure_reason: str = ""
+    validation_errors: list[str] = field(default_factory=list)
+    retries: int = 0
+    record_url: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.phase == "Completed"
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"restore {self.name} {self.phase}: {c.get('created', 0)} created, "
+            f"{c.get('updated', 0)} updated, "
+            f"{c.get('skipped', 0)} skipped, {c.get('failed', 0)} failed; "
+            f"{self.warnings} warnings, {self.errors} errors"
+        )

@@ -1,0 +1,167 @@
+"""Velero's restore results (warnings and errors keyed velero/cluster/namespace) and item outcomes."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ItemAction = Literal["created", "updated", "skipped", "failed"]
+
+
+class Result:
+    """One of Velero's `Result`s: messages for Velero itself, the cluster, and each TARGET namespace."""
+
+    def __init__(self) -> None:
+        self.velero: list[str] = []
+        self.cluster: list[str] = []
+        self.namespaces: dict[str, list[str]] = {}
+
+    def add(self, namespace: str, message: str) -> None:
+        """Velero's Result.Add: "" is the cluster, anything else a namespace."""
+        if namespace:
+            self.namespaces.setdefault(namespace, []).append(message)
+        else:
+            self.cluster.append(message)
+
+    def __len__(self) -> int:
+        return len(self.velero) + len(self.cluster) + sum(map(len, self.namespaces.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape Velero writes: every field omitted when empty."""
+        out: dict[str, Any] = {}
+        if self.velero:
+            out["velero"] = list(self.velero)
+        if self.cluster:
+            out["cluster"] = list(self.cluster)
+        if self.namespaces:
+            out["namespaces"] = {ns: list(msgs) for ns, msgs in sorted(self.namespaces.items())}
+        return out
+
+
+class Results:
+    """Warnings and errors of one restore; thread-safe; every message also goes to the restore log."""
+
+    def __init__(self, log: Any = None) -> None:
+        self.warnings = Result()
+        self.errors = Result()
+        self._lock = threading.Lock()
+        self._log = log
+
+    def add_warning(self, namespace: str, message: str) -> None:
+        with self._lock:
+            self.warnings.add(namespace, message)
+        self._emit("warning", namespace, message)
+
+    def add_error(self, namespace: str, message: str) -> None:
+        with self._lock:
+            self.errors.add(namespace, message)
+        self._emit("error", namespace, message)
+
+    def add_velero_warning(self, message: str) -> None:
+        with self._lock:
+            self.warnings.velero.append(message)
+        self._emit("warning", None, message)
+
+    def add_velero_error(self, message: str) -> None:
+        with self._lock:
+            self.errors.velero.append(message)
+        self._emit("error", None, message)
+
+    def _emit(self, level: str, namespace: str | None, message: str) -> None:
+        if self._log is None:
+            return
+        where = "velero" if namespace is None else (f"namespace {namespace}" if namespace else "cluster")
+        self._log.log(30 if level == "warning" else 40, "%s (%s)", message, where)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`restore-<R>-results.gz` content: {"warnings": Result, "errors": Result}."""
+        with self._lock:
+            return {"warnings": self.warnings.to_dict(), "errors": self.errors.to_dict()}
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """Velero's itemKey: the backed-up object's "<apiVersion>/<Kind>", the TARGET namespace, the name."""
+
+    resource: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass
+class ItemStatus:
+    """One item's outcome; `done` is set when its restore call has finished (others may wait on it)."""
+
+    action: ItemAction | None = None
+    exists: bool = False  # whether the object exists in the cluster afterwards
+    owner: int = 0  # the thread restoring it (a cycle of additional items must not wait on itself)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class RestoredItems:
+    """Every item the restore has touched, claimed once (two workers never restore the same object)."""
+
+    def __init__(self) -> None:
+        self._items: dict[ItemKey, ItemStatus] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: ItemKey) -> tuple[ItemStatus, bool]:
+        """(status, True) for the first caller; (the existing status, False) for the others."""
+        with self._lock:
+            status = self._items.get(key)
+            if status is not None:
+                return status, False
+            status = self._items[key] = ItemStatus()
+            return status, True
+
+    def record(self, key: ItemKey, action: ItemAction) -> None:
+        """Record an item restored outside the item pipeline (namespaces created on demand)."""
+        with self._lock:
+            status = self._items.setdefault(key, ItemStatus())
+            status.action, status.exists = action, True
+            status.done.set()
+
+    def get(self, key: ItemKey) -> ItemStatus | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def items(self) -> list[tuple[ItemKey, ItemStatus]]:
+        with self._lock:
+            return list(self._items.items())
+
+    def actions(self) -> dict[ItemKey, ItemAction]:
+        """item key -> action, for the finished items."""
+        return {k: s.action for k, s in self.items() if s.action is not None}
+
+    def counts(self) -> dict[str, int]:
+        counts = Counter(s.action for _, s in self.items() if s.action)
+        return {a: counts.get(a, 0) for a in ("created", "updated", "skipped", "failed")}
+
+    def resource_list(self) -> dict[str, list[str]]:
+        """`restore-<R>-resource-list.json.gz`: {"<apiVersion>/<Kind>": ["ns/name(action)", ...]}, sorted."""
+        listing: dict[str, list[str]] = {}
+        for key, status in self.items():
+            if status.action:
+                listing.setdefault(key.resource, []).append(f"{key}({status.action})")
+        return {k: sorted(v) for k, v in sorted(listing.items())}

@@ -1,0 +1,487 @@
+"""Persistent volumes, claims and file-system (pod volume) restores, called by the per-item pipeline.
+
+How a PV comes back (Velero's decision, from the backup's volume info, or for backups older than
+Velero 1.13 from its snapshot, pod volume backup and CSI records):
+- native snapshot: a volume snapshotter plugin creates the volume and the PV is created statically,
+  renamed `velero-clone-<uuid>` when the PV exists and its claim's namespace is remapped;
+- file-system backup, CSI snapshot, or no data with reclaim policy Delete: the PV is NOT created,
+  its claim loses its binding so Kubernetes provisions a fresh volume;
+- no data and reclaim policy Retain: the PV is created as it was (binding info reset).
+Errors raise `VolumeError` with Velero's message; the engine records it for the item.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from restoreflow.restore import volume_pod_restores as pvr
+from restoreflow.restore.snapshotters import SnapshotterError, load_volume_snapshotter
+
+NATIVE, PROVISION, RETAIN = "native", "provision", "retain"
+BINDING_ANNOTATIONS = ("pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller")
+ORIGINAL_PV_NAME = "velero.io/original-pv-name"
+PVC_NAME_ANNOTATION = "velero.io/pvc-name"
+PV_POLL_INTERVAL = 1.0
+TRACKER_KEY = "pod_volume_tracker"
+PROGRESS_LOG_INTERVAL = 5.0
+
+
+class VolumeError(Exception):
+    """A PV or PVC cannot be restored; the message is Velero's."""
+
+
+# -- the decision (pure) -----------------------------------------------------------------------
+def _claim_ref(pv: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (pv.get("spec") or {}).get("claimRef") or {}
+
+
+def has_delete_reclaim_policy(pv: Mapping[str, Any]) -> bool:
+    return (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete"
+
+
+def method_from_volume_info(info: Mapping[str, Any], pv: Mapping[str, Any]) -> str:
+    """Velero's switch on `backupMethod` of the PV's BackupVolumeInfo."""
+    method = info.get("backupMethod", "")
+    if method == "NativeSnapshot":
+        return NATIVE
+    if method in ("PodVolumeBackup", "CSISnapshot"):
+        return PROVISION
+    return PROVISION if has_delete_reclaim_policy(pv) else RETAIN
+
+
+def method_from_legacy_records(pv: Mapping[str, Any], contents: Any, has_data_upload: bool = False) -> str:
+    """The pre-volume-info decision, checked in Velero's order."""
+    name = pv["metadata"]["name"]
+    claim = _claim_ref(pv)
+    if any((s.get("spec") or {}).get("persistentVolumeName") == name for s in contents.volume_snapshots):
+        return NATIVE
+    if claim and any(_pvb_matches_claim(p, claim) for p in contents.pod_volume_backups):
+        return PROVISION
+    if claim and any(_snapshot_matches_claim(s, claim) for s in contents.csi_volume_snapshots):
+        return PROVISION
+    if has_data_upload or has_delete_reclaim_policy(pv):
+        return PROVISION
+    return RETAIN
+
+
+def _pvb_matches_claim(pvb: Mapping[str, Any], claim: Mapping[str, Any]) -> bool:
+    pod = (pvb.get("spec") or {}).get("pod") or {}
+    annotations = (pvb.get("metadata") or {}).get("annotations") or {}
+    return pod.get("namespace") == claim.get("namespace") and annotations.get(
+        PVC_NAME_ANNOTATION
+    ) == claim.get("name")
+
+
+def _snapshot_matches_claim(vs: Mapping[str, Any], claim: Mapping[str, Any]) -> bool:
+    source = (vs.get("spec") or {}).get("source") or {}
+    namespace = (vs.get("metadata") or {}).get("namespace")
+    return source.get("persistentVolumeClaimName") == claim.get("name") and namespace == claim.get(
+        "namespace"
+    )
+
+
+def reset_volume_binding_info(obj: dict[str, Any]) -> dict[str, Any]:
+    """Velero's resetVolumeBindingInfo: drop the claimRef's uid/resourceVersion and binding annotations."""
+    claim = (obj.get("spec") or {}).get("claimRef")
+    if claim:
+        claim.pop("uid", None)
+        claim.pop("resourceVersion", None)
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    if annotations:
+        for key in BINDING_ANNOTATIONS:
+            annotations.pop(key, None)
+    return obj
+
+
+def remap_claim_ref_namespace(pv: dict[str, Any], mapping: Mapping[str, str]) -> None:
+    claim = (pv.get("spec") or {}).get("claimRef")
+    if claim and claim.get("namespace") in mapping:
+        claim["namespace"] = mapping[claim["namespace"]]
+
+
+def new_pv_name() -> str:
+    """Velero's pvRenamer."""
+    return f"velero-clone-{uuid.uuid4()}"
+
+
+# -- persistent volumes ------------------------------------------------------------------------
+def handle_persistent_volume(ctx: Any, pv: dict[str, Any]) -> dict[str, Any] | None:
+    """The PV to create (possibly renamed), or None when it is left to dynamic provisioning."""
+    name = pv["metadata"]["name"]
+    method = restore_method(ctx, pv)
+    if method == PROVISION:
+        ctx.log.info("Dynamically re-provisioning persistent volume %s.", name)
+        ctx.pvs_to_provision.add(name)
+        return None
+    obj = copy.deepcopy(pv)
+    if method == RETAIN:
+        ctx.log.info("Restoring persistent volume %s as-is (no snapshot, reclaim policy not Delete).", name)
+        remap_claim_ref_namespace(obj, ctx.plan.spec.namespace_mapping)
+        return reset_volume_binding_info(obj)
+    return _restore_native_snapshot(ctx, obj)
+
+
+def restore_method(ctx: Any, pv: Mapping[str, Any]) -> str:
+    name = pv["metadata"]["name"]
+    contents = ctx.contents
+    info = next((i for i in contents.volume_info if i.get("pvName") == name), None)
+    if info is not None:
+        return method_from_volume_info(info, pv)
+    method = method_from_legacy_records(pv, contents)
+    if method == RETAIN and _claim_ref(pv) and _has_data_upload_result(ctx, _claim_ref(pv)):
+        return PROVISION
+    return method
+
+
+def _has_data_upload_result(ctx: Any, claim: Mapping[str, Any]) -> bool:
+    """Exactly one DataUploadResult ConfigMap for this restore and claim (Velero's legacy check)."""
+    claim_key = pvr.valid_label_value(f"{claim.get('namespace', '')}.{claim.get('name', '')}")
+    selector = (
+        f"velero.io/restore-uid={pvr.valid_label_value(ctx.uid)},"
+        f"velero.io/pvc-namespace-name={claim_key},velero.io/resource-usage=DataUpload"
+    )
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    try:
+        return len(ctx.cluster.list("configmaps", namespace=namespace, label_selector=selector)) == 1
+    except Exception as err:  # no Velero in the target: there is no data upload either
+        ctx.log.debug("no DataUploadResult lookup possible: %s", err)
+        return False
+
+
+def _restore_native_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
+    """Velero's handlePVHasNativeSnapshot."""
+    old_name = pv["metadata"]["name"]
+    mapping = ctx.plan.spec.namespace_mapping
+    rename = _should_rename(ctx, pv)
+    remap_claim_ref_namespace(pv, mapping)
+    restore_snapshot = rename or _should_restore(ctx, old_name)
+    if restore_snapshot:
+        reset_volume_binding_info(pv)
+        try:
+            pv = _volume_from_snapshot(ctx, pv)
+        except Exception as err:
+            raise VolumeError(f"error executing PVAction for persistentvolumes/{old_name}: {err}") from err
+        rename = rename or pv["metadata"]["name"] != old_name
+    if rename:
+        new_name = pv["metadata"]["name"] if pv["metadata"]["name"] != old_name else new_pv_name()
+        ctx.renamed_pvs[old_name] = new_name
+        pv["metadata"]["name"] = new_name
+        pv["metadata"].setdefault("annotations", {})[ORIGINAL_PV_NAME] = old_name
+    return pv
+
+
+def _should_rename(ctx: Any, pv: Mapping[str, Any]) -> bool:
+    """Rename only when the claim's namespace is remapped and a PV of this name already exists."""
+    mapping = ctx.plan.spec.namespace_mapping
+    claim = _claim_ref(pv)
+    if not mapping or not claim or claim.get("namespace") not in mapping:
+        return False
+    return ctx.cluster.get("persistentvolumes", pv["metadata"]["name"]) is not None
+
+
+def _should_restore(ctx: Any, name: str) -> bool:
+    """Velero's shouldRestore: wait for a Released/deleting PV (or its claim, or namespace) to go away."""
+    deadline = time.monotonic() + ctx.plan.spec.timeouts.terminating_resource
+    while True:
+        decision = _in_cluster_pv_state(ctx, name)
+        if decision is not None:
+            return decision
+        if time.monotonic() >= deadline:
+            ctx.log.warning("timeout reached waiting for persistent volume %s to delete", name)
+            raise VolumeError(
+                f"error waiting on in-cluster persistentvolume {name}: context deadline exceeded"
+            )
+        if ctx.cancel.wait(min(PV_POLL_INTERVAL, max(0.0, deadline - time.monotonic()))):
+            raise VolumeError(f"error waiting on in-cluster persistentvolume {name}: context canceled")
+
+
+def _in_cluster_pv_state(ctx: Any, name: str) -> bool | None:
+    """True: restore the snapshot; False: leave the existing PV alone; None: keep waiting."""
+    existing = ctx.cluster.get("persistentvolumes", name)
+    if existing is None:
+        return True
+    if (existing.get("status") or {}).get("phase") == "Released" or _deleting(existing):
+        return None
+    claim = _claim_ref(existing)
+    if not claim:
+        return False
+    pvc = ctx.cluster.get("persistentvolumeclaims", claim.get("name", ""), claim.get("namespace"))
+    if pvc is None or _deleting(pvc):
+        return None
+    namespace = ctx.cluster.get("namespaces", claim.get("namespace", ""))
+    if (
+        namespace is None
+        or _deleting(namespace)
+        or (namespace.get("status") or {}).get("phase") == "Terminating"
+    ):
+        return None
+    return False
+
+
+def _deleting(obj: Mapping[str, Any]) -> bool:
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _volume_from_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
+    """Velero's pvRestorer.executePVAction: create the volume through the provider's plugin."""
+    if not ctx.plan.spec.restore_pvs:
+        return pv
+    name = pv["metadata"]["name"]
+    snapshot = next(
+        (
+            s
+            for s in ctx.contents.volume_snapshots
+            if (s.get("spec") or {}).get("persistentVolumeName") == name
+        ),
+        None,
+    )
+    if snapshot is None:
+        ctx.log.info("No snapshot found for persistent volume %s", name)
+        return pv
+    spec, status = snapshot.get("spec") or {}, snapshot.get("status") or {}
+    location = _snapshot_location(ctx, spec.get("location", ""))
+    snapshotter = load_volume_snapshotter((location.get("spec") or {}).get("provider", ""))
+    snapshotter.init(dict((location.get("spec") or {}).get("config") or {}))
+    volume_id = snapshotter.create_volume_from_snapshot(
+        status.get("providerSnapshotID", ""),
+        spec.get("volumeType", ""),
+        spec.get("volumeAZ", ""),
+        spec.get("volumeIOPS"),
+    )
+    ctx.log.info("successfully restored persistent volume %s from snapshot", name)
+    updated = snapshotter.set_volume_id(pv, volume_id)
+    _track_native_snapshot(ctx, updated, status.get("providerSnapshotID", ""), spec)
+    return updated
+
+
+def _snapshot_location(ctx: Any, name: str) -> dict[str, Any]:
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    location = ctx.cluster.get("volumesnapshotlocations.velero.io", name, namespace)
+    if location is None:
+        raise SnapshotterError(f'volumesnapshotlocations.velero.io "{name}" not found')
+    return location
+
+
+def _track_native_snapshot(
+    ctx: Any, pv: Mapping[str, Any], snapshot_id: str, spec: Mapping[str, Any]
+) -> None:
+    with ctx.lock:
+        ctx.restore_volume_info.append(
+            {
+                "pvName": pv["metadata"]["name"],
+                "restoreMethod": "NativeSnapshot",
+                "snapshotDataMoved": False,
+                "nativeSnapshotInfo": {
+                    "snapshotHandle": snapshot_id,
+                    "volumeType": spec.get("volumeType", ""),
+                    "volumeAZ": spec.get("volumeAZ", ""),
+                    "iops": int(spec.get("volumeIOPS") or 0),
+                },
+            }
+        )
+
+
+# -- persistent volume claims ------------------------------------------------------------------
+def handle_persistent_volume_claim(ctx: Any, pvc: dict[str, Any]) -> dict[str, Any]:
+    """Velero 3.10: binding annotations dropped; volumeName removed (provisioned) or renamed."""
+    spec = pvc.get("spec") or {}
+    volume = spec.get("volumeName", "")
+    if not volume:
+        return pvc
+    reset_volume_binding_info(pvc)
+    if volume in ctx.pvs_to_provision:
+        spec.pop("volumeName", None)
+    if volume in ctx.renamed_pvs:
+        spec["volumeName"] = ctx.renamed_pvs[volume]
+    return pvc
+
+
+# -- file-system backup restores ---------------------------------------------------------------
+def _tracker(ctx: Any) -> pvr.PodVolumeTracker:
+    with ctx.lock:
+        return ctx.state.setdefault(TRACKER_KEY, pvr.PodVolumeTracker())
+
+
+def _resources_included(ctx: Any) -> bool:
+    """Velero restores pod volumes only when both PVCs and PVs pass the resource filter."""
+    from restoreflow.actions.matching import IncludesExcludes
+
+    spec = ctx.plan.spec
+    resources = IncludesExcludes.of(spec.included_resources, spec.excluded_resources)
+    return resources.should_include("persistentvolumeclaims") and resources.should_include(
+        "persistentvolumes"
+    )
+
+
+def start_pod_volume_restores(ctx: Any, created_pod: dict[str, Any], backup_pod: dict[str, Any]) -> None:
+    """Create the PodVolumeRestores of a restored pod (waited for in the volumes phase)."""
+    source_namespace = (backup_pod.get("metadata") or {}).get("namespace", "")
+    volumes = pvr.volumes_to_restore(ctx.contents.pod_volume_backups, created_pod, source_namespace)
+    if not volumes or not _resources_included(ctx):
+        return
+    metadata = created_pod["metadata"]
+    namespace, name = metadata.get("namespace", ""), metadata["name"]
+    claims = _claims_by_volume(created_pod)
+    spec = ctx.plan.spec
+    settings = pvr.uploader_settings(
+        spec.uploader_config.write_sparse_files, spec.uploader_config.parallel_files_download
+    )
+    for volume in sorted(volumes):
+        try:
+            pvc_uid = _claim_uid(ctx, namespace, claims.get(volume))
+            body = pvr.new_pod_volume_restore(
+                restore_name=ctx.name,
+                restore_uid=ctx.uid,
+                velero_namespace=spec.transforms.velero_namespace,
+                pod=created_pod,
+                backup=volumes[volume],
+                backup_location=(ctx.backup.get("spec") or {}).get("storageLocation", ""),
+                source_namespace=source_namespace,
+                pvc_uid=pvc_uid,
+                settings=settings if _uploader_config_set(spec) else None,
+            )
+            created = ctx.cluster.create("podvolumerestores.velero.io", body)
+        except Exception as err:
+            ctx.results.add_error(namespace, f"pod {namespace}/{name} volume {volume}: {err}")
+            continue
+        _tracker(ctx).add(namespace, name, created["metadata"]["name"], volume)
+        _count(ctx, "attempted")
+        ctx.log.info(
+            "Created PodVolumeRestore %s for volume %s of pod %s/%s",
+            created["metadata"]["name"],
+            volume,
+            namespace,
+            name,
+        )
+    ctx.progress.volumes_total = _tracker(ctx).progress.total
+
+
+def _uploader_config_set(spec: Any) -> bool:
+    config = spec.uploader_config
+    return config.write_sparse_files is not None or bool(config.parallel_files_download)
+
+
+def _claims_by_volume(pod: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        v["name"]: v["persistentVolumeClaim"]["claimName"]
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if (v.get("persistentVolumeClaim") or {}).get("claimName")
+    }
+
+
+def _claim_uid(ctx: Any, namespace: str, claim: str | None) -> str | None:
+    if not claim:
+        return None
+    pvc = ctx.cluster.get("persistentvolumeclaims", claim, namespace)
+    if pvc is None:
+        raise VolumeError(
+            f'error getting persistent volume claim for volume: persistentvolumeclaims "{claim}" not found'
+        )
+    return (pvc.get("metadata") or {}).get("uid")
+
+
+def wait_pod_volume_restores(ctx: Any) -> None:
+    """Wait for every PodVolumeRestore of this restore, up to the plan's fsBackupRestore timeout.
+
+    One list per poll covers every pod, so all volumes are awaited concurrently; progress (volumes
+    done, bytes) is published as it moves. A failed or unfinished volume is an error for its pod.
+    """
+    tracker = _tracker(ctx)
+    if not tracker.pending():
+        return
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    selector = f"velero.io/restore-uid={ctx.uid}"
+    deadline = time.monotonic() + ctx.plan.spec.timeouts.fs_backup_restore
+    ctx.log.info("Waiting for all pod volume restores to complete")
+    while tracker.pending():
+        try:
+            seen = ctx.cluster.list(
+                "podvolumerestores.velero.io", namespace=namespace, label_selector=selector
+            )
+        except Exception as err:
+            ctx.log.warning("could not list PodVolumeRestores: %s", err)
+            seen = []
+        for pod, finished in tracker.observe(seen):
+            _report_finished(ctx, pod, finished)
+        _publish_progress(ctx, tracker)
+        remaining = deadline - time.monotonic()
+        if not tracker.pending() or remaining <= 0 or ctx.cancel.wait(min(pvr.POLL_INTERVAL, remaining)):
+            break
+    for pod in tracker.pending():
+        for volume in (v for n, v in pod.restores.items() if n not in pod.finished):
+            ctx.results.add_error(
+                pod.namespace, f"pod {pod.namespace}/{pod.name} volume {volume}: {pvr.TIMED_OUT}"
+            )
+            _count(ctx, "failed")
+        pod.finished.update(
+            {n: {"status": {"phase": "Unfinished"}} for n in pod.restores if n not in pod.finished}
+        )
+    ctx.log.info("Done waiting for all pod volume restores to complete")
+
+
+def _count(ctx: Any, outcome: str) -> None:
+    """The status document's podVolumeRestores counters."""
+    with ctx.lock:
+        ctx.pod_volume_restore_counts[outcome] += 1
+
+
+def _report_finished(ctx: Any, pod: pvr.PodVolumes, finished: Mapping[str, Any]) -> None:
+    volume = pod.restores[finished["metadata"]["name"]]
+    message = pvr.failure_message(finished)
+    if message is not None:
+        ctx.results.add_error(pod.namespace, f"pod {pod.namespace}/{pod.name} volume {volume}: {message}")
+    _count(ctx, "failed" if message else "completed")
+    ctx.log.info(
+        "pod volume restore of %s/%s volume %s: %s",
+        pod.namespace,
+        pod.name,
+        volume,
+        finished["status"]["phase"],
+    )
+    with ctx.lock:
+        ctx.restore_volume_info.append(_restore_volume_info(pod, volume, finished))
+
+
+def _restore_volume_info(pod: pvr.PodVolumes, volume: str, finished: Mapping[str, Any]) -> dict[str, Any]:
+    status = finished.get("status") or {}
+    spec = finished.get("spec") or {}
+    return {
+        "pvcName": "",
+        "pvcNamespace": pod.namespace,
+        "pvName": "",
+        "restoreMethod": "PodVolumeRestore",
+        "snapshotDataMoved": False,
+        "pvrInfo": {
+            "snapshotHandle": spec.get("snapshotID", ""),
+            "uploaderType": spec.get("uploaderType", ""),
+            "volumeName": volume,
+            "podName": pod.name,
+            "podNamespace": pod.namespace,
+        },
+        "result": "succeeded" if status.get("phase") == "Completed" else "failed",
+    }
+
+
+def _publish_progress(ctx: Any, tracker: pvr.PodVolumeTracker) -> None:
+    """Volumes done into the restore's progress; bytes (where reported) into the log, every few seconds."""
+    progress = tracker.progress
+    with ctx.lock:
+        ctx.progress.volumes_total = progress.total
+        ctx.progress.volumes_done = progress.done
+        due = time.monotonic() >= ctx.state.get("pod_volume_progress_logged", 0.0) + PROGRESS_LOG_INTERVAL
+        if due:
+            ctx.state["pod_volume_progress_logged"] = time.monotonic()
+    if due:
+        ctx.log.info(
+            "pod volume restores: %d of %d done (%d failed), %d of %d bytes restored",
+            progress.done,
+            progress.total,
+            progress.failed,
+            progress.bytes_done,
+            progress.bytes_total,
+        )
+    ctx.report_progress()

@@ -1,0 +1,325 @@
+"""What the API server adds and checks when an object is written: defaults, per-kind validation and
+Service IP / nodePort allocation, only where a restore can notice."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from restoreflow.sandbox.catalog import ResourceType
+from restoreflow.sandbox.validation import FieldError
+
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+PV_PROTECTION = "kubernetes.io/pv-protection"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+# Status right after create: Go's zero values of the fields serialised without omitempty.
+EMPTY_STATUS: dict[str, dict[str, Any]] = {
+    "StatefulSet": {"replicas": 0, "availableReplicas": 0},
+    "ReplicaSet": {"replicas": 0},
+    "ReplicationController": {"replicas": 0},
+    "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0},
+}
+
+
+@dataclass
+class Allocations:
+    """Service cluster IPs (10.96.0.0/12) and node ports in use, like the API server's allocators."""
+
+    port_range: tuple[int, int]
+    node_ports: dict[int, str] = field(default_factory=dict)  # port -> "ns/name" of the owner
+    cluster_ips: dict[str, str] = field(default_factory=dict)
+    _next_ip: int = int(ipaddress.IPv4Address("10.96.0.10"))
+
+    def allocate_ip(self, owner: str) -> str:
+        while str(ipaddress.IPv4Address(self._next_ip)) in self.cluster_ips:
+            self._next_ip += 1
+        ip = str(ipaddress.IPv4Address(self._next_ip))
+        self.cluster_ips[ip] = owner
+        return ip
+
+    def allocate_port(self, owner: str) -> int | None:
+        low, high = self.port_range
+        return next((p for p in range(low, high + 1) if p not in self.node_ports), None)
+
+    def release(self, service: dict[str, Any]) -> None:
+        owner = _owner(service)
+        for port, who in list(self.node_ports.items()):
+            if who == owner:
+                del self.node_ports[port]
+        for ip, who in list(self.cluster_ips.items()):
+            if who == owner:
+                del self.cluster_ips[ip]
+
+    def record(self, service: dict[str, Any]) -> None:
+        """Mark what a stored Service holds as taken (objects loaded as they are)."""
+        owner, spec = _owner(service), service.get("spec") or {}
+        ip = spec.get("clusterIP")
+        if ip and ip != "None":
+            self.cluster_ips[ip] = owner
+        for port in spec.get("ports") or []:
+            if port.get("nodePort"):
+                self.node_ports[int(port["nodePort"])] = owner
+
+
+def _owner(service: dict[str, Any]) -> str:
+    meta = service["metadata"]
+    return f"{meta.get('namespace', '')}/{meta['name']}"
+
+
+def allocate_service(
+    alloc: Allocations, service: dict[str, Any], old: dict[str, Any] | None, dry_run: bool
+) -> list[FieldError]:
+    """Defaults and allocations of a Service's spec; errors as the allocators report them."""
+    spec = service.setdefault("spec", {})
+    old_spec = (old or {}).get("spec") or {}
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    svc_type = spec["type"]
+    owner = _owner(service)
+    errors: list[FieldError] = []
+    for port in spec.setdefault("ports", []):
+        port.setdefault("protocol", "TCP")
+        port.setdefault("targetPort", port.get("port"))
+    if svc_type != "ExternalName":
+        errors += _allocate_cluster_ip(alloc, spec, old_spec, owner, dry_run)
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if svc_type in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+        if svc_type == "LoadBalancer":
+            spec.setdefault("allocateLoadBalancerNodePorts", True)
+        errors += _allocate_node_ports(alloc, spec, old_spec, owner, dry_run)
+    elif not errors and old is not None:
+        for port in spec["ports"]:
+            port.pop("nodePort", None)
+    return errors
+
+
+def _allocate_cluster_ip(
+    alloc: Allocations, spec: dict[str, Any], old_spec: dict[str, Any], owner: str, dry_run: bool
+) -> list[FieldError]:
+    ip = spec.get("clusterIP") or old_spec.get("clusterIP") or ""
+    if ip in ("", None):
+        ip = "10.96.0.0" if dry_run else alloc.allocate_ip(owner)
+    elif ip != "None":
+        holder = alloc.cluster_ips.get(ip)
+        if holder and holder != owner:
+            detail = f"failed to allocate IP {ip}: provided IP is already allocated"
+            return [FieldError("FieldValueInvalid", "spec.clusterIPs", [ip], detail)]
+        if not dry_run:
+            alloc.cluster_ips[ip] = owner
+    spec["clusterIP"] = ip
+    spec["clusterIPs"] = [ip]
+    return []
+
+
+def _allocate_node_ports(
+    alloc: Allocations, spec: dict[str, Any], old_spec: dict[str, Any], owner: str, dry_run: bool
+) -> list[FieldError]:
+    low, high = alloc.port_range
+    old_ports = {
+        (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []
+    }
+    errors: list[FieldError] = []
+    taken: list[int] = []
+    for i, port in enumerate(spec["ports"]):
+        wanted = port.get("nodePort") or old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+        path = f"spec.ports[{i}].nodePort"
+        if wanted:
+            wanted = int(wanted)
+            if not low <= wanted <= high:
+                detail = f"provided port is not in the valid range. The range of valid ports is {low}-{high}"
+                errors.append(FieldError("FieldValueInvalid", path, wanted, detail))
+                continue
+            holder = alloc.node_ports.get(wanted)
+            if (holder and holder != owner) or wanted in taken:
+                errors.append(
+                    FieldError("FieldValueInvalid", path, wanted, "provided port is already allocated")
+                )
+                continue
+        else:
+            free = [p for p in range(low, high + 1) if p not in alloc.node_ports and p not in taken]
+            if not free:
+                errors.append(FieldError("FieldValueInvalid", path, 0, "range is full"))
+                continue
+            wanted = free[0]
+        taken.append(wanted)
+        port["nodePort"] = wanted
+    if not errors and not dry_run:
+        for port, who in list(alloc.node_ports.items()):
+            if who == owner and port not in taken:
+                del alloc.node_ports[port]
+        alloc.node_ports.update(dict.fromkeys(taken, owner))
+    return errors
+
+
+def _image_pull_policy(image: str) -> str:
+    name = image.rsplit("/", 1)[-1]
+    if "@" in name:
+        return "IfNotPresent"
+    tag = name.partition(":")[2]
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def default_pod_spec(spec: dict[str, Any]) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("securityContext", {})
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        container.setdefault("terminationMessagePath", "/dev/termination-log")
+        container.setdefault("terminationMessagePolicy", "File")
+        container.setdefault("imagePullPolicy", _image_pull_policy(container.get("image", "")))
+        container.setdefault("resources", {})
+
+
+def default_pod(pod: dict[str, Any]) -> None:
+    spec = pod.setdefault("spec", {})
+    default_pod_spec(spec)
+    spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
+    spec.setdefault("serviceAccount", spec["serviceAccountName"])
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("priority", 0)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    pod["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
+
+
+def _qos_class(spec: dict[str, Any]) -> str:
+    resources = [c.get("resources") or {} for c in spec.get("containers") or []]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    guaranteed = all(r.get("limits") and (r.get("requests") or r["limits"]) == r["limits"] for r in resources)
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def default_workload(obj: dict[str, Any], kind: str) -> None:
+    spec = obj.setdefault("spec", {})
+    if kind != "DaemonSet":
+        spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    if kind == "Deployment":
+        spec.setdefault("progressDeadlineSeconds", 600)
+        spec.setdefault(
+            "strategy",
+            {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+        )
+    elif kind == "StatefulSet":
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+    template_spec = (spec.get("template") or {}).get("spec")
+    if isinstance(template_spec, dict):
+        default_pod_spec(template_spec)
+
+
+def default_class_name(storage_classes: list[dict[str, Any]]) -> str | None:
+    for sc in storage_classes:
+        if (sc["metadata"].get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
+            return sc["metadata"]["name"]
+    return None
+
+
+def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_class: str | None) -> None:
+    """Defaults set on create, per kind; status reset where the kind has a status subresource."""
+    kind = rtype.kind if not rtype.custom else ""
+    if rtype.has_status() and rtype.custom:
+        obj.pop("status", None)
+    elif rtype.has_status():
+        obj["status"] = copy.deepcopy(EMPTY_STATUS.get(kind, {}))
+    if kind == "Namespace":
+        name = obj["metadata"].get("name", "")
+        obj["metadata"]["labels"] = {
+            **(obj["metadata"].get("labels") or {}),
+            "kubernetes.io/metadata.name": name,
+        }
+        obj["spec"] = {"finalizers": ["kubernetes"]}
+        obj["status"] = {"phase": "Active"}
+    elif kind == "Pod":
+        default_pod(obj)
+    elif kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "ReplicationController"):
+        default_workload(obj, kind)
+    elif kind == "Secret":
+        obj.setdefault("type", "Opaque")
+    elif kind == "PersistentVolumeClaim":
+        spec = obj.setdefault("spec", {})
+        if "storageClassName" not in spec and default_class and not spec.get("volumeName"):
+            spec["storageClassName"] = default_class
+        spec.setdefault("volumeMode", "Filesystem")
+        obj["status"] = {"phase": "Pending"}
+        _add_finalizer(obj, PVC_PROTECTION)
+    elif kind == "PersistentVolume":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        spec.setdefault("volumeMode", "Filesystem")
+        obj["status"] = {"phase": "Pending"}
+        _add_finalizer(obj, PV_PROTECTION)
+    elif kind == "CustomResourceDefinition":
+        obj.setdefault("spec", {}).setdefault("conversion", {"strategy": "None"})
+        obj["status"] = {"conditions": [], "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": []}
+    elif kind == "Service":
+        obj["status"] = {"loadBalancer": {}}
+
+
+def _add_finalizer(obj: dict[str, Any], finalizer: str) -> None:
+    finalizers = obj["metadata"].setdefault("finalizers", [])
+    if finalizer not in finalizers:
+        finalizers.append(finalizer)
+
+
+def validate_kind(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
+    """Per-kind checks a restore can run into."""
+    kind = "" if rtype.custom else rtype.kind
+    spec = obj.get("spec") or {}
+    if kind == "Pod" and not spec.get("containers"):
+        return [FieldError("FieldValueRequired", "spec.containers", detail="")]
+    if kind == "CustomResourceDefinition":
+        return _validate_crd(obj)
+    return []
+
+
+def _validate_crd(crd: dict[str, Any]) -> list[FieldError]:
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    expected = f"{names.get('plural', '')}.{spec.get('group', '')}"
+    name = crd["metadata"].get("name", "")
+    errors = []
+    if name != expected:
+        errors.append(
+            FieldError("FieldValueInvalid", "metadata.name", name, 'must be spec.names.plural+"."+spec.group')
+        )
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        detail = 'supported values: "Cluster", "Namespaced"'
+        errors.append(FieldError("FieldValueNotSupported", "spec.scope", spec.get("scope", ""), detail))
+    versions = spec.get("versions") or []
+    if not versions:
+        errors.append(
+            FieldError(
+                "FieldValueInvalid",
+                "spec.versions",
+                "null",
+                "must have exactly one version marked as storage version",
+            )
+        )
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        errors.append(
+            FieldError(
+                "FieldValueInvalid",
+                "spec.versions",
+                _short(versions),
+                "must have exactly one version marked as storage version",
+            )
+        )
+    return errors
+
+
+def _short(versions: list[dict[str, Any]]) -> str:
+    return str([v.get("name") for v in versions])
+
+
+def copy_for_write(obj: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(obj)

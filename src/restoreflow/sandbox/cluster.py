@@ -1,0 +1,433 @@
+"""One sandbox cluster: the store, the served types and the REST semantics of the API server.
+
+Create, get, list, update, patch and delete behave as the API server's generic registry does:
+resourceVersion preconditions, finalizers and deletionTimestamp, dry-run, generateName, status
+subresource, Terminating namespaces. Controllers (controllers.py) react to the stored changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from restoreflow.sandbox import admission, status
+from restoreflow.sandbox.catalog import Catalog, ResourceType
+from restoreflow.sandbox.options import SandboxOptions
+from restoreflow.sandbox.patching import apply_patch
+from restoreflow.sandbox.selectors import field_matcher, label_matcher
+from restoreflow.sandbox.store import Store, new_uid, now
+from restoreflow.sandbox.validation import FieldError, invalid, object_meta
+
+Scheduler = Callable[[float, Callable[[], None]], None]
+Response = tuple[int, dict[str, Any]]
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a resource request addresses."""
+
+    rtype: ResourceType
+    version: str
+    namespace: str  # "" for cluster-scoped objects, or a list across namespaces
+    name: str = ""
+    subresource: str = ""
+
+
+class Cluster:
+    """The state of one sandbox. `later(delay, fn)` runs controller work on the server's loop."""
+
+    def __init__(self, options: SandboxOptions, later: Scheduler) -> None:
+        self.options = options
+        self.catalog = Catalog.builtin()
+        self.store = Store()
+        self.alive = True
+        self._later = later
+        self.random = random.Random(options.seed)
+        self.allocations = admission.Allocations(options.port_range())
+        from restoreflow.sandbox.controllers import Controllers
+
+        self.controllers = Controllers(self)
+
+    # -- scheduling ---------------------------------------------------------------------------------
+
+    def later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run fn after delay, unless the cluster was reset meanwhile."""
+
+        def run() -> None:
+            if self.alive:
+                fn()
+
+        self._later(max(delay, 0.0), run)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def rtype(self, group_resource: str) -> ResourceType:
+        rtype = self.catalog.by_group_resource(group_resource)
+        if rtype is None:
+            raise KeyError(group_resource)
+        return rtype
+
+    def find(self, group_resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        rtype = self.catalog.by_group_resource(group_resource)
+        return self.store.get(rtype, namespace if rtype.namespaced else "", name) if rtype else None
+
+    def write(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Store a controller's change (no admission); obj must be a new dict."""
+        return self.store.put(rtype, obj)
+
+    def load(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Store an object as given (pre-existing state): system fields filled in when missing."""
+        api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+        rtype = self.catalog_kind(api_version, kind)
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if not rtype.namespaced:
+            meta.pop("namespace", None)
+        elif not meta.get("namespace"):
+            meta["namespace"] = "default"
+        meta.setdefault("uid", new_uid())
+        meta.setdefault("creationTimestamp", now())
+        meta.setdefault("generation", 1)
+        meta.pop("resourceVersion", None)
+        if rtype.kind == "Namespace" and not rtype.custom:
+            obj.setdefault("status", {"phase": "Active"})
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        if rtype.kind == "Service" and not rtype.custom:
+            self.allocations.record(obj)
+        stored = self.store.put(rtype, obj)
+        self.controllers.loaded(rtype, stored)
+        return stored
+
+    def catalog_kind(self, api_version: str, kind: str) -> ResourceType:
+        group, _, version = api_version.rpartition("/")
+        for rtype in self.catalog.types.values():
+            if rtype.group == group and rtype.kind == kind and version in rtype.versions:
+                return rtype
+        raise KeyError(f"no resource of kind {kind!r} in {api_version!r} is served")
+
+    def _gr(self, rtype: ResourceType) -> tuple[str, str]:
+        return rtype.group, rtype.resource
+
+    def served(self, rtype: ResourceType, obj: dict[str, Any], version: str) -> dict[str, Any]:
+        """The object as the requested version shows it (CRD versions share one schema here)."""
+        if obj.get("apiVersion") == rtype.api_version(version):
+            return obj
+        return {**obj, "apiVersion": rtype.api_version(version)}
+
+    def _namespace_gate(self, target: Target, name: str) -> None:
+        """Create needs an existing, non-terminating namespace."""
+        if not target.rtype.namespaced:
+            return
+        ns = self.store.get(self.rtype("namespaces"), "", target.namespace)
+        if ns is None:
+            raise status.not_found(("", "namespaces"), target.namespace)
+        if ns["metadata"].get("deletionTimestamp") or (ns.get("status") or {}).get("phase") == "Terminating":
+            raise status.terminating(self._gr(target.rtype), name, target.namespace)
+
+    def _validate(self, rtype: ResourceType, obj: dict[str, Any], creating: bool) -> None:
+        meta = obj["metadata"]
+        errors = object_meta(meta, rtype.name_rule, creating=creating)
+        if creating and not meta.get("name") and meta.get("generateName"):
+            prefix = meta["generateName"]
+            masked = prefix[:-1] + "a" if prefix.endswith("-") else prefix
+            from restoreflow.sandbox.validation import NAME_RULES
+
+            errors += [
+                FieldError("FieldValueInvalid", "metadata.generateName", prefix, m)
+                for m in NAME_RULES[rtype.name_rule](masked)
+            ]
+        errors += admission.validate_kind(rtype, obj)
+        if errors:
+            raise invalid(
+                rtype.qualified_kind, rtype.group, meta.get("name") or meta.get("generateName", ""), errors
+            )
+
+    def _generate_name(self, prefix: str) -> str:
+        return prefix + "".join(self.random.choice(_NAME_CHARS) for _ in range(5))
+
+    # -- create -------------------------------------------------------------------------------------
+
+    def create(self, target: Target, body: Any, dry_run: bool = False) -> Response:
+        rtype = target.rtype
+        obj = _as_object(body)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise status.bad_request("metadata must be an object")
+        if rtype.namespaced:
+            if meta.get("namespace") and meta["namespace"] != target.namespace:
+                raise status.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            meta["namespace"] = target.namespace
+        else:
+            meta.pop("namespace", None)
+        if meta.get("resourceVersion"):
+            raise status.internal("resourceVersion should not be set on objects to be created")
+        obj["apiVersion"], obj["kind"] = rtype.api_version(target.version), rtype.kind
+        self._validate(rtype, obj, creating=True)
+        if not meta.get("name"):
+            meta["name"] = self._generate_name(meta["generateName"])
+        name = meta["name"]
+        self._namespace_gate(target, name)
+        if self.store.get(rtype, meta.get("namespace", ""), name) is not None:
+            raise status.already_exists(self._gr(rtype), name)
+        for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(key, None)
+        meta["uid"] = new_uid()
+        meta["creationTimestamp"] = now()
+        meta["generation"] = 1
+        admission.apply_create_defaults(rtype, obj, self._default_storage_class())
+        errors = self._allocate(rtype, obj, None, dry_run)
+        if errors:
+            raise invalid(rtype.qualified_kind, rtype.group, name, errors)
+        if dry_run:
+            return 201, self.served(rtype, obj, target.version)
+        return 201, self.served(rtype, self.store.put(rtype, obj), target.version)
+
+    def _allocate(
+        self, rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, dry_run: bool
+    ) -> list[FieldError]:
+        if rtype.kind == "Service" and not rtype.custom:
+            return admission.allocate_service(self.allocations, obj, old, dry_run)
+        return []
+
+    def _default_storage_class(self) -> str | None:
+        return admission.default_class_name(self.store.items(self.rtype("storageclasses.storage.k8s.io")))
+
+    # -- read ---------------------------------------------------------------------------------------
+
+    def get(self, target: Target) -> Response:
+        obj = self._existing(target)
+        if target.subresource and target.subresource != "status":
+            raise status.method_not_allowed()
+        return 200, self.served(target.rtype, obj, target.version)
+
+    def _existing(self, target: Target) -> dict[str, Any]:
+        obj = self.store.get(target.rtype, target.namespace, target.name)
+        if obj is None:
+            raise status.not_found(self._gr(target.rtype), target.name)
+        return obj
+
+    def list(self, target: Target, query: dict[str, str]) -> Response:
+        rtype = target.rtype
+        labels = label_matcher(query.get("labelSelector"))
+        fields = field_matcher(query.get("fieldSelector"), rtype.group_resource)
+        items = [o for o in self.store.items(rtype, target.namespace or None) if labels(o) and fields(o)]
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.revision)}
+        items, meta = self._paginate(items, query, meta)
+        shown = [self._list_item(rtype, o, target.version) for o in items]
+        return 200, {
+            "kind": f"{rtype.kind}List",
+            "apiVersion": rtype.api_version(target.version),
+            "metadata": meta,
+            "items": shown,
+        }
+
+    def _list_item(self, rtype: ResourceType, obj: dict[str, Any], version: str) -> dict[str, Any]:
+        """Built-in lists carry their items without kind/apiVersion, as the API server encodes them."""
+        if rtype.custom:
+            return self.served(rtype, obj, version)
+        return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+
+    def _paginate(
+        self, items: list[dict[str, Any]], query: dict[str, str], meta: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        start = 0
+        if query.get("continue"):
+            try:
+                token = json.loads(base64.urlsafe_b64decode(query["continue"]))
+                start = int(token["start"])
+            except (ValueError, KeyError, TypeError):
+                raise status.bad_request(
+                    "continue key is not valid: illegal base64 data at input byte 0"
+                ) from None
+        limit = int(query.get("limit") or 0)
+        if limit <= 0:
+            return items[start:], meta
+        page = items[start : start + limit]
+        remaining = len(items) - start - len(page)
+        if remaining > 0:
+            token = json.dumps({"rv": self.store.revision, "start": start + limit}).encode()
+            meta["continue"] = base64.urlsafe_b64encode(token).decode()
+            meta["remainingItemCount"] = remaining
+        return page, meta
+
+    # -- update and patch ---------------------------------------------------------------------------
+
+    def update(self, target: Target, body: Any, dry_run: bool = False) -> Response:
+        obj = _as_object(body)
+        old = self._existing(target)
+        return self._replace(target, old, obj, dry_run)
+
+    def patch(self, target: Target, body: Any, content_type: str, dry_run: bool = False) -> Response:
+        old = self._existing(target)
+        current = self.served(target.rtype, copy.deepcopy(old), target.version)
+        patched = apply_patch(current, body, content_type, target.rtype.custom)
+        if not isinstance(patched, dict):
+            raise status.bad_request("the patch did not produce an object")
+        return self._replace(target, old, patched, dry_run)
+
+    def _replace(self, target: Target, old: dict[str, Any], obj: dict[str, Any], dry_run: bool) -> Response:
+        rtype = target.rtype
+        meta = obj.setdefault("metadata", {})
+        old_meta = old["metadata"]
+        if meta.get("name", target.name) != target.name:
+            message = f"the name of the object ({meta.get('name')}) does not match the name on the URL"
+            raise status.bad_request(f"{message} ({target.name})")
+        sent_rv = meta.get("resourceVersion") or ""
+        if sent_rv and sent_rv != old_meta.get("resourceVersion"):
+            raise status.conflict(self._gr(rtype), target.name, status.MODIFIED)
+        if not sent_rv and rtype.custom:
+            error = _RawFieldError(
+                "FieldValueInvalid", "metadata.resourceVersion", "0x0", "must be specified for an update"
+            )
+            raise invalid(rtype.qualified_kind, rtype.group, target.name, [error])
+        obj = self._merge_system_fields(target, old, obj)
+        self._validate(rtype, obj, creating=False)
+        errors = self._allocate(rtype, obj, old, dry_run)
+        if errors:
+            raise invalid(rtype.qualified_kind, rtype.group, target.name, errors)
+        if _same(obj, old):
+            return 200, self.served(rtype, old, target.version)
+        if dry_run:
+            return 200, self.served(rtype, obj, target.version)
+        if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers"):
+            self.store.put(rtype, obj)
+            gone = self.store.remove(rtype, obj["metadata"].get("namespace", ""), target.name)
+            return 200, self.served(rtype, gone or obj, target.version)
+        return 200, self.served(rtype, self.store.put(rtype, obj), target.version)
+
+    def _merge_system_fields(
+        self, target: Target, old: dict[str, Any], obj: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What an update may not change: identity, timestamps, and the other half of status/spec."""
+        rtype = target.rtype
+        if target.subresource == "status":
+            obj = {**copy.deepcopy(old), "status": obj.get("status")}
+            if obj["status"] is None:
+                obj.pop("status")
+            return obj
+        meta = obj["metadata"]
+        old_meta = old["metadata"]
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        if rtype.namespaced:
+            meta["namespace"] = old_meta.get("namespace", "")
+        meta["name"] = target.name
+        meta["resourceVersion"] = old_meta.get("resourceVersion")
+        obj["apiVersion"], obj["kind"] = old["apiVersion"], old["kind"]
+        if rtype.has_status():
+            if "status" in old:
+                obj["status"] = old["status"]
+            else:
+                obj.pop("status", None)
+        if rtype.kind == "Namespace" and not rtype.custom:
+            obj["spec"] = old.get("spec", {})
+        if _spec_changed(old, obj):
+            meta["generation"] = old_meta.get("generation", 1) + 1
+        return obj
+
+    # -- delete -------------------------------------------------------------------------------------
+
+    def delete(self, target: Target, body: Any, dry_run: bool = False) -> Response:
+        rtype = target.rtype
+        old = self._existing(target)
+        self._check_preconditions(target, old, body if isinstance(body, dict) else {})
+        if rtype.kind == "Namespace" and not rtype.custom:
+            return self._delete_namespace(target, old, dry_run)
+        if old["metadata"].get("finalizers"):
+            if dry_run or old["metadata"].get("deletionTimestamp"):
+                return 200, self.served(rtype, old, target.version)
+            marked = copy.deepcopy(old)
+            marked["metadata"]["deletionTimestamp"] = now()
+            marked["metadata"]["deletionGracePeriodSeconds"] = 0
+            return 200, self.served(rtype, self.store.put(rtype, marked), target.version)
+        if not dry_run:
+            self.store.remove(rtype, target.namespace, target.name)
+            if rtype.kind == "Service" and not rtype.custom:
+                self.allocations.release(old)
+        if rtype.returns_deleted:
+            return 200, self.served(rtype, old, target.version)
+        details: dict[str, Any] = {"name": target.name}
+        if rtype.group:
+            details["group"] = rtype.group
+        details |= {"kind": rtype.resource, "uid": old["metadata"].get("uid")}
+        return 200, {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": details,
+        }
+
+    def _check_preconditions(self, target: Target, old: dict[str, Any], options: dict[str, Any]) -> None:
+        pre = options.get("preconditions") or {}
+        meta = old["metadata"]
+        if pre.get("uid") and pre["uid"] != meta.get("uid"):
+            why = f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta['uid']}"
+            raise status.conflict(self._gr(target.rtype), target.name, why)
+        if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
+            why = (
+                f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                f"ResourceVersion in object meta: {meta.get('resourceVersion')}"
+            )
+            raise status.conflict(self._gr(target.rtype), target.name, why)
+
+    def _delete_namespace(self, target: Target, old: dict[str, Any], dry_run: bool) -> Response:
+        if dry_run or old["metadata"].get("deletionTimestamp"):
+            return 200, self.served(target.rtype, old, target.version)
+        ns = copy.deepcopy(old)
+        ns["metadata"]["deletionTimestamp"] = now()
+        ns["metadata"]["deletionGracePeriodSeconds"] = 0
+        ns["status"] = {"phase": "Terminating"}
+        stored = self.store.put(target.rtype, ns)
+        self.controllers.namespace_terminating(target.name)
+        return 200, self.served(target.rtype, stored, target.version)
+
+    def delete_collection(self, target: Target, query: dict[str, str], dry_run: bool = False) -> Response:
+        _, listed = self.list(target, {k: v for k, v in query.items() if k != "limit"})
+        for item in listed["items"]:
+            meta = item["metadata"]
+            one = Target(target.rtype, target.version, meta.get("namespace", ""), meta["name"])
+            self.delete(one, {}, dry_run)
+        return 200, listed
+
+
+def _as_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise status.bad_request(
+            "the object provided is unrecognized (must be of type map[string]interface {})"
+        )
+    return body
+
+
+class _RawFieldError(FieldError):
+    """A field error whose value Go prints unquoted (e.g. 0x0)."""
+
+    def body(self) -> str:
+        return f"Invalid value: {self.value}: {self.detail}"
+
+
+def _spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    skip = ("metadata", "status", "apiVersion", "kind")
+    return {k: v for k, v in old.items() if k not in skip} != {k: v for k, v in new.items() if k not in skip}
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """An update that changes nothing is not written (no new resourceVersion), as etcd3's store skips it."""
+    return a == b

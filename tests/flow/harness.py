@@ -1,0 +1,58 @@
+"""Shared by the flow and CLI tests: one temporary Prefect server per test process, plan helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """Prefect's test harness: a temporary server on SQLite (seconds to start, so once per process)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def unique(prefix: str) -> str:
+    """A restore name no other test uses (the Prefect server is shared by the whole session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def plan_document(storage_url: str, kubeconfig: str, **spec: Any) -> dict[str, Any]:
+    """A restore plan for the sample backup `demo-backup` into the sandbox, fast timeouts."""
+    return {
+        "apiVersion": "restoreflow.dev/v1alpha1",
+        "kind": "RestorePlan",
+        "metadata": {"name": spec.pop("name", "shop")},
+        "spec": {
+            "source": {"storageLocation": storage_url, "backupName": "demo-backup"},
+            "target": {"kubeconfig": kubeconfig},
+            "includedNamespaces": ["shop"],
+            "includeClusterResources": True,
+            "retries": {"phases": {"attempts": 2, "delay": "0s"}},
+            "timeouts": {"fsBackupRestore": "30s", "hookWait": "30s"},
+            **spec,
+        },
+    }
+
+
+def yaml_text(document: dict[str, Any]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    yaml.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def write_plan(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(yaml_text(document))
+    return path

@@ -1,0 +1,180 @@
+"""The `restore` flow end to end: real Prefect server, real sandbox API server, real backups."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import StateType
+from prefect.states import State
+
+from restoreflow.backup import BackupStorage, sample_application, sample_backup
+from restoreflow.backup.builder import BackupBuilder
+from restoreflow.orchestration import restore
+from restoreflow.sandbox import Sandbox
+from tests.flow.harness import plan_document, unique, yaml_text
+
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
+
+PHASES_BEFORE = ["validate", "fetch backup", "prepare"]
+PHASES_AFTER = ["volumes", "hooks", "finalize"]
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> BackupStorage:
+    storage = BackupStorage.open(tmp_path / "bsl", create=True)
+    sample_backup(storage, "demo-backup")
+    return storage
+
+
+def run(storage: BackupStorage, sandbox: Sandbox, name: str, **spec: Any) -> State:
+    plan = yaml_text(plan_document(storage.url, sandbox.kubeconfig, **spec))
+    return restore(plan=plan, restore_name=name, return_state=True)
+
+
+def flow_run_id(state: State) -> UUID:
+    return state.state_details.flow_run_id
+
+
+def task_runs(state: State, expected: int | None = None) -> list[Any]:
+    """The flow run's task runs, once the server recorded all of them as finished."""
+    run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id(state)]))
+    deadline = time.monotonic() + 15
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=run_filter)
+            done = all(r.state and r.state.is_final() for r in runs)
+            if (done and (expected is None or len(runs) >= expected)) or time.monotonic() > deadline:
+                return sorted(runs, key=lambda r: r.start_time or r.expected_start_time)
+            time.sleep(0.2)
+
+
+def events_of(name: str, minimum: int) -> list[dict[str, Any]]:
+    """The restore's events as the server stored them (written asynchronously: poll briefly)."""
+    query = {"filter": {"resource": {"id": [f"restoreflow.restore.{name}"]}}, "limit": 50}
+    deadline = time.monotonic() + 15
+    with get_client(sync_client=True) as client:
+        while True:
+            events = client._client.post("/events/filter", json=query).json()["events"]
+            if len(events) >= minimum or time.monotonic() > deadline:
+                return sorted(events, key=lambda e: e["occurred"])
+            time.sleep(0.3)
+
+
+def test_completed_restore_shows_every_phase_and_group(sandbox: Sandbox, storage: BackupStorage) -> None:
+    name = unique("shop")
+    state = run(storage, sandbox, name)
+    assert state.type == StateType.COMPLETED and state.name == "Completed"
+    assert state.message.startswith(f"restore {name} Completed: ")
+    runs = task_runs(state, expected=len(PHASES_BEFORE) + len(PHASES_AFTER) + 1)
+    names = [r.name for r in runs]
+    assert names[:3] == PHASES_BEFORE and names[-3:] == PHASES_AFTER
+    groups = names[3:-3]
+    assert groups[0] == "restore customresourcedefinitions.apiextensions.k8s.io: 1 items"
+    assert "restore namespaces: 1 items" in groups and "restore pods: 2 items" in groups
+    assert all(r.state.type == StateType.COMPLETED for r in runs)
+    assert all(r.start_time and r.end_time for r in runs)  # each phase has its own duration
+    record = storage.restores.get(name)
+    assert record["metadata"]["name"] == name
+    assert record["status"]["phase"] == "Completed"
+    assert record["status"]["flowRunId"] == str(flow_run_id(state))
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(flow_run_id(state)).name == name
+    assert sandbox.get("deployments.apps", "web", namespace="shop") is not None
+
+
+def test_artifacts_and_events(sandbox: Sandbox, storage: BackupStorage) -> None:
+    name = unique("shop")
+    state = run(storage, sandbox, name)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id(state)]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    progress = by_key[f"restore-{name}-progress"]
+    assert progress.type == "progress" and float(progress.data) == 100.0
+    summary = by_key[f"restore-{name}-summary"]
+    assert summary.type == "table"
+    assert '"resource": "v1/Namespace"' in summary.data and '"resource": "total"' in summary.data
+    describe = by_key[f"restore-{name}-describe"]
+    assert describe.type == "markdown" and "Phase:" in describe.data and "Resource List:" in describe.data
+    link = by_key[f"restore-{name}-record"]
+    assert link.type == "markdown" and storage.restores.url(name) in link.data
+
+    phases = ["validate", "fetch", "prepare", "restore", "volumes", "hooks", "finalize"]
+    expected = ["started", *(f"phase.{p}" for p in phases), "finished.Completed"]
+    events = events_of(name, len(expected))
+    assert [e["event"].removeprefix("restoreflow.restore.") for e in events] == expected
+    related = {r["prefect.resource.role"]: r["prefect.resource.id"] for r in events[-1]["related"]}
+    assert related["backup"] == "restoreflow.backup.demo-backup"
+    assert related["target"].startswith("restoreflow.target.")
+    assert related["flow-run"] == f"prefect.flow-run.{flow_run_id(state)}"
+
+
+def test_partially_failed_is_a_named_state(sandbox: Sandbox, storage: BackupStorage) -> None:
+    sandbox.add_fault("verb=create,resource=configmaps,code=500")
+    name = unique("shop")
+    state = run(storage, sandbox, name, retries={"api": {"attempts": 1}, "phases": {"attempts": 1}})
+    assert state.type == StateType.FAILED and state.name == "PartiallyFailed"
+    assert "1 failed" in state.message
+    assert storage.restores.get(name)["status"]["phase"] == "PartiallyFailed"
+    assert sandbox.get("deployments.apps", "web", namespace="shop") is not None
+
+
+def test_failing_phase_is_retried_then_the_restore_fails(sandbox: Sandbox, storage: BackupStorage) -> None:
+    archive = Path(storage.archive_path("demo-backup"))
+    archive.write_bytes(b"not a gzip file")
+    name = unique("shop")
+    state = run(storage, sandbox, name)
+    assert state.type == StateType.FAILED and state.name == "Failed"
+    runs = {r.name: r for r in task_runs(state, expected=3)}
+    assert runs["fetch backup"].run_count == 2  # the plan's phase retries: attempts 2
+    assert runs["fetch backup"].state.type == StateType.FAILED
+    assert "prepare" not in runs
+    status = storage.restores.get(name)["status"]
+    assert status["phase"] == "Failed" and "demo-backup.tar.gz" in status["failureReason"]
+
+
+def test_invalid_plan_parameter_fails_validation_with_positions() -> None:
+    plan = (
+        "apiVersion: restoreflow.dev/v1alpha1\nkind: RestorePlan\nmetadata: {name: bad}\n"
+        "spec:\n  source: {storageLocation: x, backupName: b}\n  existingResourcePolicy: replace\n"
+        "  includedNamespaces: '*'\n"
+    )
+    state = restore(plan=plan, return_state=True)
+    assert state.type == StateType.FAILED and state.name == "FailedValidation"
+    assert state.message.startswith("invalid restore plan:\n")
+    assert "<plan parameter>:6:" in state.message and "existingResourcePolicy" in state.message
+    assert "<plan parameter>:7:" in state.message
+
+
+def test_unknown_backup_fails_validation(sandbox: Sandbox, storage: BackupStorage) -> None:
+    name = unique("shop")
+    plan = yaml_text(plan_document(storage.url, sandbox.kubeconfig))
+    state = restore(plan=plan, restore_name=name, backup_name="nope", return_state=True)
+    assert state.name == "FailedValidation"
+    assert f'backup "nope" not found in backup storage location {storage.url}' in state.message
+    assert storage.restores.get(name)["status"]["phase"] == "FailedValidation"
+
+
+def test_timeout_stops_a_stuck_volume_wait(sandbox: Sandbox, tmp_path: Path) -> None:
+    storage = BackupStorage.open(tmp_path / "bsl", create=True)
+    app = sample_application("shop")
+    annotations = app.find("Pod", "toolbox")["metadata"].setdefault("annotations", {})
+    annotations["sandbox.restoreflow.dev/pod-volume-restore"] = "hang"
+    app.add_to(BackupBuilder("demo-backup", included_namespaces=["shop"])).write(storage)
+    name = unique("shop")
+    started = time.monotonic()
+    state = run(storage, sandbox, name, timeouts={"fsBackupRestore": "2s"})
+    assert time.monotonic() - started < 30
+    assert state.name == "PartiallyFailed"
+    volumes = {r.name: r for r in task_runs(state)}["volumes"]
+    assert volumes.state.type == StateType.COMPLETED
+    assert (volumes.end_time - volumes.start_time).total_seconds() < 10
+    errors = storage.restores.results(name)["errors"]
+    assert any("timed out" in message for message in errors.get("velero", []))

@@ -1,0 +1,66 @@
+"""Backups with volumes, restored end to end into the sandbox with `run_restore`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from restoreflow.backup import BackupBuilder
+from restoreflow.plan.model import RestorePlan, Target
+from restoreflow.restore import RestoreResult, run_restore
+from restoreflow.sandbox.crds import snapshot_crds, velero_crds
+
+from .helpers import make_plan
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def serve_crds(sandbox: Any, crds: list[dict[str, Any]], *extra: dict[str, Any]) -> None:
+    """Install CRDs (and objects of them) in the sandbox and wait until they are established."""
+    sandbox.load(crds)
+    names = [c["metadata"]["name"] for c in crds]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = [sandbox.get("customresourcedefinitions.apiextensions.k8s.io", n) for n in names]
+        if all(_established(c) for c in found):
+            break
+        time.sleep(0.02)
+    if extra:
+        sandbox.load(list(extra))
+
+
+def _established(crd: dict[str, Any] | None) -> bool:
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def with_velero(sandbox: Any, *objects: dict[str, Any]) -> None:
+    serve_crds(sandbox, velero_crds(), *objects)
+    if sandbox.get("namespaces", "velero") is None:
+        sandbox.load([namespace("velero")])
+
+
+def with_snapshots(sandbox: Any) -> None:
+    serve_crds(sandbox, snapshot_crds())
+
+
+def restore(
+    sandbox: Any, tmp_path: Path, backup: BackupBuilder, plan: RestorePlan | None = None
+) -> RestoreResult:
+    location = tmp_path / "bsl"
+    backup.write(str(location))
+    plan = plan or make_plan()
+    spec = replace(
+        plan.spec,
+        source=replace(plan.spec.source, storage_location=str(location), backup_name=backup.name),
+        target=Target(kubeconfig=str(sandbox.kubeconfig)),
+    )
+    return run_restore(replace(plan, spec=spec), restore_name="r1")
+
+
+def namespace_errors(result: RestoreResult, name: str) -> list[str]:
+    return ((result.results.get("errors") or {}).get("namespaces") or {}).get(name, [])
