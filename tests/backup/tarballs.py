@@ -34,9 +34,9 @@ def entry(name: str, data: bytes | str = b"", *, kind: bytes = tarfile.REGTYPE, 
     return Entry(info, raw)
 
 
-def tar_gz(*entries: Entry) -> bytes:
+def tar_gz(*entries: Entry, tar_format: int = tarfile.PAX_FORMAT) -> bytes:
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
+    with tarfile.open(fileobj=raw, mode="w", format=tar_format) as tar:
         for e in entries:
             tar.addfile(e.info, io.BytesIO(e.data) if e.info.type == tarfile.REGTYPE else None)
     return gzip.compress(raw.getvalue())

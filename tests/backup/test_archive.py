@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from restoreflow.backup import BackupBuilder, BackupError, BackupStorage, ItemError, ResourceVersions
+from restoreflow.backup import (
+    BackupBuilder,
+    BackupError,
+    BackupStorage,
+    ItemError,
+    ResourceVersions,
+    version_priority,
+)
 
 from .tarballs import Entry, entry, item, json_entry, put_backup, tar_gz
 
@@ -142,6 +149,7 @@ def test_item_over_the_size_cap_fails_only_that_item(storage: BackupStorage, wor
     )
     with open_bytes(storage, data, workdir) as archive:
         assert archive.inventory == {"configmaps": {"a": ["huge", "small"]}}
+        assert archive.has_item("configmaps", "a", "huge")
         assert archive.read_item("configmaps", "a", "small")["metadata"]["name"] == "small"
         with pytest.raises(ItemError) as caught:
             archive.read_item("configmaps", "a", "huge")
@@ -331,3 +339,40 @@ def test_default_workdir_is_the_system_temp(storage: BackupStorage) -> None:
         assert spill.parent == Path(tempfile.gettempdir())
         assert spill.exists()
     assert not spill.exists()
+
+
+def test_versions_sort_in_kubernetes_priority_order() -> None:
+    versions = ["v2", "v11alpha2", "foo10", "v10", "v12alpha1", "v3beta1", "foo1", "v1"]
+    versions += ["v10beta3", "v11beta2"]
+    expected = ["v10", "v2", "v1", "v11beta2", "v10beta3", "v3beta1", "v12alpha1", "v11alpha2"]
+    expected += ["foo1", "foo10"]
+    assert sorted(versions, key=version_priority) == expected
+
+
+def test_long_names_survive_the_round_trip(storage: BackupStorage, workdir: Path) -> None:
+    long_name = "a" * 63 + "." + "b" * 63 + "." + "c" * 60
+    crd = item("CustomResourceDefinition", long_name, None, "apiextensions.k8s.io/v1")
+    b = BackupBuilder("b1")
+    b.add(crd)
+    b.write(storage)
+    with storage.open_archive("b1", workdir=workdir) as archive:
+        assert archive.inventory == {"customresourcedefinitions.apiextensions.k8s.io": {"": [long_name]}}
+        assert archive.read_item("customresourcedefinitions.apiextensions.k8s.io", "", long_name) == crd
+
+
+@pytest.mark.parametrize("tar_format", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_every_tar_flavour_reads(storage: BackupStorage, workdir: Path, tar_format: int) -> None:
+    name = "deployment-with-a-rather-long-name-" + "x" * 40
+    deployment = item("Deployment", name, "shop", "apps/v1")
+    data = tar_gz(
+        entry("metadata/", kind=tarfile.DIRTYPE),
+        entry("metadata/version", "1.1.0\n"),
+        entry("resources/", kind=tarfile.DIRTYPE),
+        json_entry(f"resources/deployments.apps/namespaces/shop/{name}.json", deployment),
+        json_entry(f"resources/deployments.apps/v1-preferredversion/namespaces/shop/{name}.json", deployment),
+        tar_format=tar_format,
+    )
+    with open_bytes(storage, data, workdir) as archive:
+        assert archive.inventory == {"deployments.apps": {"shop": [name]}}
+        assert archive.read_item("deployments.apps", "shop", name)["metadata"]["name"] == name
+        assert archive.group_versions()["deployments.apps"].preferred == "v1"

@@ -149,11 +149,16 @@ def test_unknown_restore(storage: BackupStorage) -> None:
     assert not storage.restores.exists("nope")
 
 
-def test_corrupt_status_document_names_the_file(storage: BackupStorage) -> None:
+def test_corrupt_status_document_names_the_file(
+    storage: BackupStorage, caplog: pytest.LogCaptureFixture
+) -> None:
     path = storage.path("restores", "r1", "restoreflow-restore.json")
     put_file(storage, path, b'{"kind": "Restore",')
+    storage.restores.write_status("r2", status_document("r2"))
     with pytest.raises(BackupError, match=rf"^{storage.display(path)}: invalid JSON: "):
         storage.restores.get("r1")
+    assert [d["metadata"]["name"] for d in storage.restores.list()] == ["r2"]
+    assert f"skipping restore record: {storage.display(path)}: invalid JSON" in caplog.text
 
 
 def test_corrupt_results_file_names_the_file(storage: BackupStorage) -> None:

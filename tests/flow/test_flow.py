@@ -165,8 +165,9 @@ def test_unknown_backup_fails_validation(sandbox: Sandbox, storage: BackupStorag
 def test_timeout_stops_a_stuck_volume_wait(sandbox: Sandbox, tmp_path: Path) -> None:
     storage = BackupStorage.open(tmp_path / "bsl", create=True)
     app = sample_application("shop")
-    annotations = app.find("Pod", "toolbox")["metadata"].setdefault("annotations", {})
+    annotations = app.find("Pod", "toolbox")["metadata"]["annotations"]
     annotations["sandbox.restoreflow.dev/pod-volume-restore"] = "hang"
+    annotations["post.hook.restore.velero.io/wait-timeout"] = "1s"  # the hook cannot run in a stuck pod
     app.add_to(BackupBuilder("demo-backup", included_namespaces=["shop"])).write(storage)
     name = unique("shop")
     started = time.monotonic()
@@ -176,5 +177,34 @@ def test_timeout_stops_a_stuck_volume_wait(sandbox: Sandbox, tmp_path: Path) -> 
     volumes = {r.name: r for r in task_runs(state)}["volumes"]
     assert volumes.state.type == StateType.COMPLETED
     assert (volumes.end_time - volumes.start_time).total_seconds() < 10
-    errors = storage.restores.results(name)["errors"]
-    assert any("timed out" in message for message in errors.get("velero", []))
+    errors = storage.restores.results(name)["errors"]["namespaces"]["shop"]
+    assert "pod shop/toolbox volume cache: timed out waiting for all PodVolumeRestores to complete" in errors
+
+
+def _target_window(state: State) -> tuple[Any, Any]:
+    """When a restore held its target: from its first resource group to its hooks."""
+    runs = [r for r in task_runs(state) if r.name.startswith("restore ") or r.name in ("volumes", "hooks")]
+    return min(r.start_time for r in runs), max(r.end_time for r in runs)
+
+
+def test_one_restore_at_a_time_per_target_namespace(sandbox: Sandbox, storage: BackupStorage) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox.add_fault("verb=create,latency=0.05")  # long enough to overlap if nothing stopped it
+    names = [unique("same"), unique("same"), unique("other")]
+    mappings = [{}, {}, {"shop": "shop-other"}]
+    with ThreadPoolExecutor(3) as pool:
+        futures = [
+            pool.submit(run, storage, sandbox, name, namespaceMapping=mapping)
+            for name, mapping in zip(names, mappings, strict=True)
+        ]
+        states = [f.result() for f in futures]
+    assert [s.name for s in states] == ["Completed"] * 3
+    first, second = sorted(_target_window(s) for s in states[:2])
+    assert first[1] <= second[0], "two restores into namespace shop overlapped"
+    host = sandbox.url.split("://", 1)[1]
+    with get_client(sync_client=True) as client:
+        for namespace in ("shop", "shop-other"):
+            limit = client.read_global_concurrency_limit_by_name(f"restoreflow-target-{host}-{namespace}")
+            assert limit.limit == 1 and limit.active_slots == 0
+    assert sandbox.get("deployments.apps", "web", namespace="shop-other") is not None

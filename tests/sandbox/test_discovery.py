@@ -49,7 +49,10 @@ def test_group_and_group_version_documents(api: client.ApiClient) -> None:
     assert group.name == "apps" and group.preferred_version.version == "v1"
     resources = {r.name: r for r in client.AppsV1Api(api).get_api_resources().resources}
     assert resources["deployments"].short_names == ["deploy"]
-    assert resources["deployments/scale"].kind == "Scale" and resources["deployments/scale"].group == "autoscaling"
+    assert (
+        resources["deployments/scale"].kind == "Scale"
+        and resources["deployments/scale"].group == "autoscaling"
+    )
     assert resources["statefulsets"].kind == "StatefulSet"
 
 
@@ -57,7 +60,11 @@ def test_unknown_group_is_plain_404_and_unknown_resource_is_a_status(api: client
     code, body = raw(api, "GET", "/apis/example.com/v1")
     assert (code, body.strip()) == (404, "404 page not found")
     code, body = raw(api, "GET", "/api/v1/namespaces/default/widgets")
-    assert (code, body["reason"], body["message"]) == (404, "NotFound", "the server could not find the requested resource")
+    assert (code, body["reason"], body["message"]) == (
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
 
 
 def test_dynamic_client_resolves_kinds_and_short_names(api: client.ApiClient) -> None:
@@ -70,12 +77,16 @@ def test_dynamic_client_resolves_kinds_and_short_names(api: client.ApiClient) ->
 
 
 @pytest.mark.sandbox(velero_crds=True, snapshot_crds=True)
-def test_velero_and_snapshot_groups_when_their_crds_are_installed(sandbox: Sandbox, api: client.ApiClient) -> None:
+def test_velero_and_snapshot_groups_when_their_crds_are_installed(
+    sandbox: Sandbox, api: client.ApiClient
+) -> None:
     groups = {g.name: g for g in client.ApisApi(api).get_api_versions().groups}
     assert groups["velero.io"].preferred_version.version == "v1"
     assert [v.version for v in groups["velero.io"].versions] == ["v1", "v2alpha1"]
     assert groups["snapshot.storage.k8s.io"].preferred_version.version == "v1"
     dyn = dynamic.DynamicClient(api)
     assert dyn.resources.get(api_version="velero.io/v1", kind="PodVolumeRestore").namespaced
-    assert not dyn.resources.get(api_version="snapshot.storage.k8s.io/v1", kind="VolumeSnapshotContent").namespaced
+    assert not dyn.resources.get(
+        api_version="snapshot.storage.k8s.io/v1", kind="VolumeSnapshotContent"
+    ).namespaced
     assert sandbox.get("namespaces", "velero") is not None

@@ -16,7 +16,9 @@ def configmap(name: str) -> dict:
     return {"metadata": {"name": name}}
 
 
-def test_count_of_503_then_success_and_nothing_stored_meanwhile(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+def test_count_of_503_then_success_and_nothing_stored_meanwhile(
+    sandbox: Sandbox, core: client.CoreV1Api
+) -> None:
     sandbox.add_fault("verb=create,resource=configmaps,count=2,code=503")
     for _ in range(2):
         error = api_error(lambda: core.create_namespaced_config_map("default", configmap("x")))
@@ -30,13 +32,20 @@ def test_count_of_503_then_success_and_nothing_stored_meanwhile(sandbox: Sandbox
 
 def test_429_carries_retry_after(sandbox: Sandbox, api: client.ApiClient) -> None:
     sandbox.add_fault(FaultRule(verb="create", resource="secrets", count=1, code=429, retry_after=3))
-    code, status = raw(api, "POST", "/api/v1/namespaces/default/secrets", {"metadata": {"name": "s"}})
-    assert (code, status["reason"], status["details"]) == (429, "TooManyRequests", {"retryAfterSeconds": 3})
-    response = api.call_api(*api.param_serialize("POST", "/api/v1/namespaces/default/secrets", body={"metadata": {"name": "s"}}))
-    assert response.status == 201
-    sandbox.add_fault("verb=get,resource=secrets,count=1,code=429,retry_after=2")
-    response = api.call_api(*api.param_serialize("GET", "/api/v1/namespaces/default/secrets/s"))
-    assert (response.status, response.headers["Retry-After"]) == (429, "2")
+    request = api.param_serialize(
+        "POST", "/api/v1/namespaces/default/secrets", body={"metadata": {"name": "s"}}
+    )
+    response = api.call_api(*request)
+    assert (response.status, response.headers["Retry-After"]) == (429, "3")
+    assert raw(api, "POST", "/api/v1/namespaces/default/secrets", {"metadata": {"name": "s"}})[0] == 201
+
+
+def test_the_client_honours_retry_after_on_reads(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+    sandbox.add_fault("verb=get,resource=configmaps,count=1,code=429,retry_after=1")
+    assert core.read_namespaced_config_map("kube-root-ca.crt", "default").data
+    first, second = sandbox.requests()
+    assert (first["code"], second["code"]) == (429, 200)
+    assert second["time"] - first["time"] >= 1
 
 
 @pytest.mark.parametrize(("code", "reason"), [(500, "InternalError"), (504, "Timeout")])
@@ -117,7 +126,9 @@ def test_rule_parsing_errors(text: str, message: str) -> None:
 
 
 def test_rule_string_form() -> None:
-    rule = FaultRule.parse("verb=create,resource=deployments.apps,namespace=shop,share=0.25,code=429,retry-after=5")
+    rule = FaultRule.parse(
+        "verb=create,resource=deployments.apps,namespace=shop,share=0.25,code=429,retry-after=5"
+    )
     assert rule == FaultRule(
         verb="create", resource="deployments.apps", namespace="shop", share=0.25, code=429, retry_after=5
     )

@@ -54,7 +54,10 @@ def test_already_exists_names_the_group(apps: client.AppsV1Api) -> None:
         "metadata": {"name": "web"},
         "spec": {
             "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            },
         },
     }
     apps.create_namespaced_deployment("default", body)
@@ -68,7 +71,11 @@ def test_not_found_object_and_missing_namespace(core: client.CoreV1Api) -> None:
     assert error.status == 404 and status_of(error)["message"] == 'pods "ghost" not found'
     error = api_error(lambda: core.create_namespaced_config_map("nowhere", configmap("x")))
     status = status_of(error)
-    assert (error.status, status["reason"], status["message"]) == (404, "NotFound", 'namespaces "nowhere" not found')
+    assert (error.status, status["reason"], status["message"]) == (
+        404,
+        "NotFound",
+        'namespaces "nowhere" not found',
+    )
     assert status["details"] == {"name": "nowhere", "kind": "namespaces"}
 
 
@@ -77,7 +84,8 @@ def test_invalid_name_is_422_with_the_validation_message(core: client.CoreV1Api)
     status = status_of(error)
     assert error.status == 422 and status["reason"] == "Invalid"
     assert status["message"] == (
-        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain '
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
+        "a lowercase RFC 1123 subdomain "
         "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
         "alphanumeric character (e.g. 'example.com', regex used for validation is "
         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
@@ -87,17 +95,23 @@ def test_invalid_name_is_422_with_the_validation_message(core: client.CoreV1Api)
 
 
 def test_invalid_label_value_and_key(core: client.CoreV1Api) -> None:
-    status = status_of(api_error(lambda: core.create_namespaced_config_map("default", configmap("x", app="a b"))))
+    status = status_of(
+        api_error(lambda: core.create_namespaced_config_map("default", configmap("x", app="a b")))
+    )
     assert status["message"] == (
-        'ConfigMap "x" is invalid: metadata.labels: Invalid value: "a b": a valid label must be an empty string or '
-        "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character "
-        "(e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-        "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+        'ConfigMap "x" is invalid: metadata.labels: Invalid value: "a b": '
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+        "and must start and end with an alphanumeric character "
+        "(e.g. 'MyValue',  or 'my_value',  or '12345', "
+        "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
     )
     long_value = "v" * 64
-    status = status_of(api_error(lambda: core.create_namespaced_config_map("default", configmap("x", a=long_value))))
+    status = status_of(
+        api_error(lambda: core.create_namespaced_config_map("default", configmap("x", a=long_value)))
+    )
     assert status["message"] == (
-        f'ConfigMap "x" is invalid: metadata.labels: Invalid value: "{long_value}": must be no more than 63 characters'
+        f'ConfigMap "x" is invalid: metadata.labels: Invalid value: "{long_value}": '
+        "must be no more than 63 characters"
     )
     bad_key = {"metadata": {"name": "x", "labels": {"bad key": "v"}}}
     status = status_of(api_error(lambda: core.create_namespaced_config_map("default", bad_key)))
@@ -109,11 +123,14 @@ def test_invalid_label_value_and_key(core: client.CoreV1Api) -> None:
 def test_service_and_namespace_names_follow_their_own_rules(core: client.CoreV1Api) -> None:
     service = {"metadata": {"name": "1web"}, "spec": {"ports": [{"port": 80}]}}
     status = status_of(api_error(lambda: core.create_namespaced_service("default", service)))
-    assert "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic" in (
-        status["message"]
+    assert (
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic"
+        in (status["message"])
     )
     status = status_of(api_error(lambda: core.create_namespace({"metadata": {"name": "a.b"}})))
-    assert status["message"].startswith('Namespace "a.b" is invalid: metadata.name: Invalid value: "a.b": a lowercase')
+    assert status["message"].startswith(
+        'Namespace "a.b" is invalid: metadata.name: Invalid value: "a.b": a lowercase'
+    )
 
 
 def test_generate_name(core: client.CoreV1Api) -> None:
@@ -169,7 +186,12 @@ def test_dry_run_validates_but_stores_nothing(sandbox: Sandbox, core: client.Cor
     patched = core.patch_namespaced_config_map("real", "default", {"data": {"k": "x"}}, dry_run="All")
     assert patched.data == {"k": "x"}
     assert sandbox.get("configmaps", "real", "default")["data"] == {"k": "v"}
-    assert [r["dry_run"] for r in sandbox.requests() if r["verb"] in ("create", "patch")] == [True, True, False, True]
+    assert [r["dry_run"] for r in sandbox.requests() if r["verb"] in ("create", "patch")] == [
+        True,
+        True,
+        False,
+        True,
+    ]
 
 
 def test_list_with_label_and_field_selectors(core: client.CoreV1Api) -> None:
@@ -183,7 +205,9 @@ def test_list_with_label_and_field_selectors(core: client.CoreV1Api) -> None:
     assert names(core.list_namespaced_config_map("default", label_selector="tier=web").items) == ["a", "c"]
     assert names(core.list_namespaced_config_map("default", label_selector="tier!=web,tier").items) == ["b"]
     assert names(core.list_namespaced_config_map("default", label_selector="tier in (db, x)").items) == ["b"]
-    assert names(core.list_namespaced_config_map("default", label_selector="!tier").items) == ["kube-root-ca.crt"]
+    assert names(core.list_namespaced_config_map("default", label_selector="!tier").items) == [
+        "kube-root-ca.crt"
+    ]
     everywhere = core.list_config_map_for_all_namespaces(label_selector="tier=web").items
     assert [(i.metadata.namespace, i.metadata.name) for i in everywhere] == [
         ("default", "a"), ("default", "c"), ("kube-public", "d"),
@@ -214,10 +238,15 @@ def test_builtin_list_items_have_no_kind_custom_ones_do(api: client.ApiClient) -
 
 def test_patch_flavours(core: client.CoreV1Api, api: client.ApiClient) -> None:
     core.create_namespaced_config_map("default", {"metadata": {"name": "cm", "labels": {"a": "1", "b": "2"}}})
-    merged = core.patch_namespaced_config_map("cm", "default", {"metadata": {"labels": {"a": None, "c": "3"}}})
+    merged = core.patch_namespaced_config_map(
+        "cm", "default", {"metadata": {"labels": {"a": None, "c": "3"}}}
+    )
     assert merged.metadata.labels == {"b": "2", "c": "3"}
     path = "/api/v1/namespaces/default/configmaps/cm"
-    ops = [{"op": "add", "path": "/data", "value": {"x": "y"}}, {"op": "replace", "path": "/metadata/labels/b", "value": "9"}]
+    ops = [
+        {"op": "add", "path": "/data", "value": {"x": "y"}},
+        {"op": "replace", "path": "/metadata/labels/b", "value": "9"},
+    ]
     code, body = raw(api, "PATCH", path, ops, "application/json-patch+json")
     assert code == 200 and body["data"] == {"x": "y"} and body["metadata"]["labels"]["b"] == "9"
     code, body = raw(api, "PATCH", path, [{"op": "remove", "path": "/spec"}], "application/json-patch+json")
@@ -226,14 +255,18 @@ def test_patch_flavours(core: client.CoreV1Api, api: client.ApiClient) -> None:
     assert code == 415 and body["reason"] == "UnsupportedMediaType"
 
 
-def test_strategic_merge_patch_merges_containers_by_name(core: client.CoreV1Api, api: client.ApiClient) -> None:
+def test_strategic_merge_patch_merges_containers_by_name(
+    core: client.CoreV1Api, api: client.ApiClient
+) -> None:
     pod = {
         "metadata": {"name": "p"},
         "spec": {"containers": [{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]},
     }
     core.create_namespaced_pod("default", pod)
     patch = {"spec": {"containers": [{"name": "b", "image": "b:2"}]}, "metadata": {"finalizers": ["x.io/y"]}}
-    code, body = raw(api, "PATCH", "/api/v1/namespaces/default/pods/p", patch, "application/strategic-merge-patch+json")
+    code, body = raw(
+        api, "PATCH", "/api/v1/namespaces/default/pods/p", patch, "application/strategic-merge-patch+json"
+    )
     assert code == 200
     assert [(c["name"], c["image"]) for c in body["spec"]["containers"]] == [("a", "a:1"), ("b", "b:2")]
     assert body["metadata"]["finalizers"] == ["x.io/y"]
@@ -247,7 +280,9 @@ def test_status_subresource_is_separate_from_the_main_resource(core: client.Core
     )  # fmt: skip
     patched = core.patch_namespaced_persistent_volume_claim("c", "default", {"status": {"phase": "Lost"}})
     assert patched.status.phase == "Pending"
-    status = core.patch_namespaced_persistent_volume_claim_status("c", "default", {"status": {"phase": "Lost"}})
+    status = core.patch_namespaced_persistent_volume_claim_status(
+        "c", "default", {"status": {"phase": "Lost"}}
+    )
     assert status.status.phase == "Lost"
     assert core.read_namespaced_persistent_volume_claim_status("c", "default").status.phase == "Lost"
 
@@ -257,24 +292,40 @@ def test_generation_counts_spec_changes_only(apps: client.AppsV1Api) -> None:
         "metadata": {"name": "web"},
         "spec": {
             "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            },
         },
     }
     apps.create_namespaced_deployment("default", body)
-    assert apps.patch_namespaced_deployment("web", "default", {"metadata": {"labels": {"a": "b"}}}).metadata.generation == 1
-    assert apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 2}}).metadata.generation == 2
+    assert (
+        apps.patch_namespaced_deployment(
+            "web", "default", {"metadata": {"labels": {"a": "b"}}}
+        ).metadata.generation
+        == 1
+    )
+    assert (
+        apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 2}}).metadata.generation == 2
+    )
 
 
 def test_delete_answers_success_status(api: client.ApiClient, core: client.CoreV1Api) -> None:
     created = core.create_namespaced_config_map("default", configmap("gone"))
     code, body = raw(api, "DELETE", "/api/v1/namespaces/default/configmaps/gone")
     assert code == 200
-    assert body["status"] == "Success" and body["details"] == {"name": "gone", "kind": "configmaps", "uid": created.metadata.uid}
+    assert body["status"] == "Success" and body["details"] == {
+        "name": "gone",
+        "kind": "configmaps",
+        "uid": created.metadata.uid,
+    }
     assert api_error(lambda: core.delete_namespaced_config_map("gone", "default")).status == 404
 
 
 def test_finalizers_hold_a_deleted_object_until_removed(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    core.create_namespaced_config_map("default", {"metadata": {"name": "held", "finalizers": ["example.com/keep"]}})
+    core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "held", "finalizers": ["example.com/keep"]}}
+    )
     core.delete_namespaced_config_map("held", "default")
     held = core.read_namespaced_config_map("held", "default")
     assert held.metadata.deletion_timestamp is not None
@@ -286,7 +337,10 @@ def test_delete_preconditions(core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map("default", configmap("cm"))
     options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-it"))
     error = api_error(lambda: core.delete_namespaced_config_map("cm", "default", body=options))
-    assert error.status == 409 and "Precondition failed: UID in precondition: not-it" in status_of(error)["message"]
+    assert (
+        error.status == 409
+        and "Precondition failed: UID in precondition: not-it" in status_of(error)["message"]
+    )
 
 
 def test_cluster_scoped_objects(core: client.CoreV1Api) -> None:
@@ -296,11 +350,17 @@ def test_cluster_scoped_objects(core: client.CoreV1Api) -> None:
 
 
 def test_load_bypasses_admission_and_objects_inspects(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    sandbox.load([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pre", "namespace": "kube-system"}}])
+    sandbox.load(
+        [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pre", "namespace": "kube-system"}}]
+    )
     assert core.read_namespaced_config_map("pre", "kube-system").metadata.uid
     names = [o["metadata"]["name"] for o in sandbox.objects("configmaps", "kube-system")]
     assert names == ["kube-root-ca.crt", "pre"]
-    assert {o["kind"] for o in sandbox.objects(namespace="default")} >= {"ConfigMap", "ServiceAccount", "Service"}
+    assert {o["kind"] for o in sandbox.objects(namespace="default")} >= {
+        "ConfigMap",
+        "ServiceAccount",
+        "Service",
+    }
 
 
 @pytest.mark.parametrize("verb", ["create", "get", "list", "patch", "delete"])

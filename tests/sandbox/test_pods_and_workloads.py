@@ -9,12 +9,15 @@ from kubernetes import client
 from kubernetes.stream import stream
 
 from restoreflow.sandbox import Sandbox
-from tests.sandbox.helpers import api_error, eventually, raw
+from tests.sandbox.helpers import api_error, eventually, raw, status_of
 
 
 def pod(name: str, *containers: str, annotations: dict | None = None, **spec: object) -> dict:
     names = containers or ("app",)
-    body: dict = {"metadata": {"name": name}, "spec": {"containers": [{"name": c, "image": "nginx:1.27"} for c in names]}}
+    body: dict = {
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": c, "image": "nginx:1.27"} for c in names]},
+    }
     if annotations:
         body["metadata"]["annotations"] = annotations
     body["spec"].update(spec)
@@ -22,10 +25,14 @@ def pod(name: str, *containers: str, annotations: dict | None = None, **spec: ob
 
 
 def running(core: client.CoreV1Api, name: str, namespace: str = "default") -> client.V1Pod:
-    return eventually(lambda: (p := core.read_namespaced_pod(name, namespace)).status.phase == "Running" and p)
+    return eventually(
+        lambda: (p := core.read_namespaced_pod(name, namespace)).status.phase == "Running" and p
+    )
 
 
-def exec_in(core: client.CoreV1Api, name: str, command: list[str], **kw: object) -> tuple[str, str, int | None]:
+def exec_in(
+    core: client.CoreV1Api, name: str, command: list[str], **kw: object
+) -> tuple[str, str, int | None]:
     ws = stream(
         core.connect_get_namespaced_pod_exec, name, "default", command=command,
         stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False, **kw,
@@ -35,10 +42,16 @@ def exec_in(core: client.CoreV1Api, name: str, command: list[str], **kw: object)
 
 
 def test_pod_defaults_then_running_with_container_statuses(core: client.CoreV1Api) -> None:
-    created = core.create_namespaced_pod("default", pod("web", init_containers=[{"name": "init", "image": "busybox"}]))
+    created = core.create_namespaced_pod(
+        "default", pod("web", init_containers=[{"name": "init", "image": "busybox"}])
+    )
     assert created.status.phase == "Pending" and created.status.qos_class == "BestEffort"
     spec = created.spec
-    assert (spec.restart_policy, spec.dns_policy, spec.service_account_name) == ("Always", "ClusterFirst", "default")
+    assert (spec.restart_policy, spec.dns_policy, spec.service_account_name) == (
+        "Always",
+        "ClusterFirst",
+        "default",
+    )
     assert spec.containers[0].image_pull_policy == "IfNotPresent"
     assert spec.containers[0].termination_message_path == "/dev/termination-log"
     live = running(core, "web")
@@ -69,7 +82,11 @@ def test_exec_output_and_exit_codes(core: client.CoreV1Api) -> None:
     assert exec_in(core, "box", ["true"])[2] == 0
     assert exec_in(core, "box", ["false"])[2] == 1
     assert exec_in(core, "box", ["sh", "-c", "echo out; exit 3"]) == ("out\n", "", 3)
-    assert exec_in(core, "box", ["/bin/sh", "-c", "false || echo fallback && exit 0"]) == ("fallback\n", "", 0)
+    assert exec_in(core, "box", ["/bin/sh", "-c", "false || echo fallback && exit 0"]) == (
+        "fallback\n",
+        "",
+        0,
+    )
     assert exec_in(core, "box", ["sh", "-c", "nope"]) == ("", "sh: 1: nope: not found\n", 127)
     out, _, code = exec_in(core, "box", ["nope"])
     assert code == 126
@@ -132,10 +149,16 @@ def test_exec_into_a_pod_that_is_not_running(core: client.CoreV1Api) -> None:
 
 
 @pytest.mark.sandbox(velero_crds=True, pvr_progress_delay=0.05)
-def test_restore_wait_holds_the_pod_until_its_pod_volume_restores_finish(sandbox: Sandbox, api: client.ApiClient) -> None:
+def test_restore_wait_holds_the_pod_until_its_pod_volume_restores_finish(
+    sandbox: Sandbox, api: client.ApiClient
+) -> None:
     core = client.CoreV1Api(api)
     objects = client.CustomObjectsApi(api)
-    helper = {"name": "restore-wait", "image": "velero/velero-restore-helper", "volumeMounts": [{"name": "data", "mountPath": "/restores/data"}]}
+    helper = {
+        "name": "restore-wait",
+        "image": "velero/velero-restore-helper",
+        "volumeMounts": [{"name": "data", "mountPath": "/restores/data"}],
+    }
     body = pod("db", init_containers=[helper], volumes=[{"name": "data", "emptyDir": {}}])
     created = core.create_namespaced_pod("default", body)
     time.sleep(0.15)
@@ -146,19 +169,24 @@ def test_restore_wait_holds_the_pod_until_its_pod_volume_restores_finish(sandbox
         "apiVersion": "velero.io/v1",
         "kind": "PodVolumeRestore",
         "metadata": {"name": "db-data", "labels": {"velero.io/pod-uid": created.metadata.uid}},
-        "spec": {"pod": {"kind": "Pod", "namespace": "default", "name": "db", "uid": created.metadata.uid}, "volume": "data"},
+        "spec": {
+            "pod": {"kind": "Pod", "namespace": "default", "name": "db", "uid": created.metadata.uid},
+            "volume": "data",
+        },
     }
     objects.create_namespaced_custom_object("velero.io", "v1", "velero", "podvolumerestores", pvr)
     phases = []
 
     def completed() -> bool:
-        status = objects.get_namespaced_custom_object("velero.io", "v1", "velero", "podvolumerestores", "db-data").get("status", {})
+        status = objects.get_namespaced_custom_object(
+            "velero.io", "v1", "velero", "podvolumerestores", "db-data"
+        ).get("status", {})
         if not phases or phases[-1] != status.get("phase"):
             phases.append(status.get("phase"))
         return status.get("phase") == "Completed" and status
 
     status = eventually(completed)
-    assert [p for p in phases if p] == ["New", "InProgress", "Completed"][-len([p for p in phases if p]):]
+    assert [p for p in phases if p] == ["New", "InProgress", "Completed"][-len([p for p in phases if p]) :]
     assert status["progress"]["bytesDone"] == status["progress"]["totalBytes"] > 0
     live = running(core, "db")
     assert live.status.init_container_statuses[0].state.terminated.reason == "Completed"
@@ -166,20 +194,29 @@ def test_restore_wait_holds_the_pod_until_its_pod_volume_restores_finish(sandbox
 
 @pytest.mark.sandbox(velero_crds=True, pvr_progress_delay=0.02)
 @pytest.mark.parametrize(("wish", "phase"), [("fail", "Failed"), ("hang", "InProgress")])
-def test_pod_annotation_fails_or_hangs_pod_volume_restores(api: client.ApiClient, wish: str, phase: str) -> None:
+def test_pod_annotation_fails_or_hangs_pod_volume_restores(
+    api: client.ApiClient, wish: str, phase: str
+) -> None:
     core = client.CoreV1Api(api)
     objects = client.CustomObjectsApi(api)
-    created = core.create_namespaced_pod("default", pod("db", annotations={"sandbox.restoreflow.dev/pod-volume-restore": wish}))
+    created = core.create_namespaced_pod(
+        "default", pod("db", annotations={"sandbox.restoreflow.dev/pod-volume-restore": wish})
+    )
     pvr = {
         "apiVersion": "velero.io/v1",
         "kind": "PodVolumeRestore",
         "metadata": {"name": "r", "labels": {"velero.io/pod-uid": created.metadata.uid}},
-        "spec": {"pod": {"kind": "Pod", "namespace": "default", "name": "db", "uid": created.metadata.uid}, "volume": "data"},
+        "spec": {
+            "pod": {"kind": "Pod", "namespace": "default", "name": "db", "uid": created.metadata.uid},
+            "volume": "data",
+        },
     }
     objects.create_namespaced_custom_object("velero.io", "v1", "velero", "podvolumerestores", pvr)
 
     def current() -> dict:
-        return objects.get_namespaced_custom_object("velero.io", "v1", "velero", "podvolumerestores", "r").get("status", {})
+        return objects.get_namespaced_custom_object(
+            "velero.io", "v1", "velero", "podvolumerestores", "r"
+        ).get("status", {})
 
     eventually(lambda: current().get("phase") == phase)
     time.sleep(0.15)
@@ -196,7 +233,10 @@ def test_pod_with_unbound_claim_stays_pending_until_bound(core: client.CoreV1Api
     pending = core.read_namespaced_pod("user", "default")
     assert pending.status.phase == "Pending"
     assert pending.status.conditions[0].reason == "Unschedulable"
-    claim = {"metadata": {"name": "later"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    claim = {
+        "metadata": {"name": "later"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
     core.create_namespaced_persistent_volume_claim("default", claim)
     running(core, "user")
 
@@ -205,27 +245,110 @@ def test_deployments_statefulsets_and_replicasets_become_ready(apps: client.Apps
     template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
     spec = {"replicas": 2, "selector": {"matchLabels": {"app": "x"}}, "template": template}
     apps.create_namespaced_deployment("default", {"metadata": {"name": "d"}, "spec": spec})
-    apps.create_namespaced_stateful_set("default", {"metadata": {"name": "s"}, "spec": spec | {"serviceName": "s"}})
+    apps.create_namespaced_stateful_set(
+        "default", {"metadata": {"name": "s"}, "spec": spec | {"serviceName": "s"}}
+    )
     apps.create_namespaced_replica_set("default", {"metadata": {"name": "r"}, "spec": spec})
-    apps.create_namespaced_daemon_set("default", {"metadata": {"name": "ds"}, "spec": {k: v for k, v in spec.items() if k != "replicas"}})
-    deployment = eventually(lambda: (d := apps.read_namespaced_deployment("d", "default")).status.ready_replicas == 2 and d)
-    assert {c.type: c.status for c in deployment.status.conditions} == {"Available": "True", "Progressing": "True"}
+    apps.create_namespaced_daemon_set(
+        "default", {"metadata": {"name": "ds"}, "spec": {k: v for k, v in spec.items() if k != "replicas"}}
+    )
+    deployment = eventually(
+        lambda: (d := apps.read_namespaced_deployment("d", "default")).status.ready_replicas == 2 and d
+    )
+    assert {c.type: c.status for c in deployment.status.conditions} == {
+        "Available": "True",
+        "Progressing": "True",
+    }
     assert eventually(lambda: apps.read_namespaced_stateful_set("s", "default").status.ready_replicas) == 2
     assert eventually(lambda: apps.read_namespaced_replica_set("r", "default").status.ready_replicas) == 2
     assert eventually(lambda: apps.read_namespaced_daemon_set("ds", "default").status.number_ready) == 1
     apps.patch_namespaced_deployment("d", "default", {"spec": {"replicas": 3}})
-    scaled = eventually(lambda: (d := apps.read_namespaced_deployment("d", "default")).status.ready_replicas == 3 and d)
+    scaled = eventually(
+        lambda: (d := apps.read_namespaced_deployment("d", "default")).status.ready_replicas == 3 and d
+    )
     assert scaled.status.observed_generation == 2
 
 
 @pytest.mark.sandbox(workload_ready_delay=5)
 def test_workload_readiness_waits_for_its_delay(apps: client.AppsV1Api) -> None:
     template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
-    apps.create_namespaced_deployment("default", {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template}})
+    apps.create_namespaced_deployment(
+        "default",
+        {
+            "metadata": {"name": "d"},
+            "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template},
+        },
+    )
     time.sleep(0.2)
     assert apps.read_namespaced_deployment("d", "default").status.ready_replicas is None
 
 
 def test_pod_without_containers_is_invalid(api: client.ApiClient) -> None:
-    code, status = raw(api, "POST", "/api/v1/namespaces/default/pods", {"metadata": {"name": "empty"}, "spec": {}})
+    code, status = raw(
+        api, "POST", "/api/v1/namespaces/default/pods", {"metadata": {"name": "empty"}, "spec": {}}
+    )
     assert (code, status["message"]) == (422, 'Pod "empty" is invalid: spec.containers: Required value')
+
+
+def test_pod_spec_is_immutable_except_images(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("web"))
+    running(core, "web")
+    patched = core.patch_namespaced_pod(
+        "web", "default", {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}
+    )
+    assert patched.spec.containers[0].image == "nginx:2"
+    error = api_error(lambda: core.patch_namespaced_pod("web", "default", {"spec": {"hostname": "other"}}))
+    status = status_of(error)
+    assert (error.status, status["reason"]) == (422, "Invalid")
+    assert status["message"].startswith(
+        'Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than '
+        "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`"
+    )
+    assert status["details"]["causes"][0]["reason"] == "FieldValueForbidden"
+
+
+def test_scale_subresource(apps: client.AppsV1Api) -> None:
+    template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    spec = {"replicas": 2, "selector": {"matchLabels": {"app": "x"}}, "template": template}
+    apps.create_namespaced_deployment("default", {"metadata": {"name": "d"}, "spec": spec})
+    scale = apps.read_namespaced_deployment_scale("d", "default")
+    assert (scale.spec.replicas, scale.status.selector) == (2, "app=x")
+    assert (
+        apps.patch_namespaced_deployment_scale("d", "default", {"spec": {"replicas": 5}}).spec.replicas == 5
+    )
+    assert apps.read_namespaced_deployment("d", "default").spec.replicas == 5
+
+
+def test_pod_log_of_an_existing_pod(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("web"))
+    assert core.read_namespaced_pod_log("web", "default") == ""
+    assert api_error(lambda: core.read_namespaced_pod_log("ghost", "default")).status == 404
+
+
+@pytest.mark.sandbox(
+    storage_classes=[
+        {
+            "metadata": {
+                "name": "local",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "rancher.io/local-path",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        }
+    ]
+)
+def test_wait_for_first_consumer_binds_when_a_pod_uses_the_claim(core: client.CoreV1Api) -> None:
+    claim = {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    core.create_namespaced_persistent_volume_claim("default", claim)
+    time.sleep(0.15)
+    assert core.read_namespaced_persistent_volume_claim("data", "default").status.phase == "Pending"
+    core.create_namespaced_pod(
+        "default", pod("user", volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}])
+    )
+    running(core, "user")
+    bound = core.read_namespaced_persistent_volume_claim("data", "default")
+    assert bound.status.phase == "Bound"
+    assert bound.metadata.annotations["volume.kubernetes.io/selected-node"] == "node-1"

@@ -9,7 +9,9 @@ from restoreflow.sandbox import Sandbox
 from tests.sandbox.helpers import api_error, eventually, status_of
 
 
-def service(name: str, kind: str = "ClusterIP", node_port: int | None = None, cluster_ip: str | None = None) -> dict:
+def service(
+    name: str, kind: str = "ClusterIP", node_port: int | None = None, cluster_ip: str | None = None
+) -> dict:
     port: dict = {"name": "http", "port": 80}
     if node_port:
         port["nodePort"] = node_port
@@ -24,7 +26,11 @@ def test_cluster_ip_allocation_and_defaults(core: client.CoreV1Api) -> None:
     second = core.create_namespaced_service("default", service("b"))
     assert first.spec.cluster_ip != second.spec.cluster_ip
     assert first.spec.cluster_ip.startswith("10.96.") and first.spec.cluster_ips == [first.spec.cluster_ip]
-    assert (first.spec.session_affinity, first.spec.type, first.spec.ip_families) == ("None", "ClusterIP", ["IPv4"])
+    assert (first.spec.session_affinity, first.spec.type, first.spec.ip_families) == (
+        "None",
+        "ClusterIP",
+        ["IPv4"],
+    )
     assert (first.spec.ports[0].protocol, first.spec.ports[0].target_port) == ("TCP", 80)
     assert first.spec.ports[0].node_port is None
 
@@ -45,11 +51,14 @@ def test_node_ports_are_allocated_from_the_range(core: client.CoreV1Api) -> None
 
 def test_node_port_already_allocated(core: client.CoreV1Api) -> None:
     core.create_namespaced_service("default", service("first", "NodePort", node_port=30080))
-    error = api_error(lambda: core.create_namespaced_service("default", service("second", "NodePort", node_port=30080)))
+    error = api_error(
+        lambda: core.create_namespaced_service("default", service("second", "NodePort", node_port=30080))
+    )
     status = status_of(error)
     assert (error.status, status["reason"]) == (422, "Invalid")
     assert status["message"] == (
-        'Service "second" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated'
+        'Service "second" is invalid: '
+        "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
     )
     assert status["details"]["causes"] == [
         {
@@ -61,9 +70,12 @@ def test_node_port_already_allocated(core: client.CoreV1Api) -> None:
 
 
 def test_node_port_out_of_range(core: client.CoreV1Api) -> None:
-    error = api_error(lambda: core.create_namespaced_service("default", service("far", "NodePort", node_port=40000)))
+    error = api_error(
+        lambda: core.create_namespaced_service("default", service("far", "NodePort", node_port=40000))
+    )
     assert status_of(error)["message"] == (
-        'Service "far" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid '
+        'Service "far" is invalid: spec.ports[0].nodePort: Invalid value: 40000: '
+        "provided port is not in the valid "
         "range. The range of valid ports is 30000-32767"
     )
 
@@ -74,7 +86,12 @@ def test_node_port_range_is_configurable_and_ports_are_released(core: client.Cor
     b = core.create_namespaced_service("default", service("b", "NodePort"))
     assert b.spec.ports[0].node_port == 31001
     core.delete_namespaced_service("a", "default")
-    assert core.create_namespaced_service("default", service("c", "NodePort", node_port=31000)).spec.ports[0].node_port == 31000
+    assert (
+        core.create_namespaced_service("default", service("c", "NodePort", node_port=31000))
+        .spec.ports[0]
+        .node_port
+        == 31000
+    )
 
 
 def test_cluster_ip_in_use(core: client.CoreV1Api) -> None:
@@ -112,7 +129,12 @@ def test_default_storage_class_provisions_and_binds(core: client.CoreV1Api) -> N
     created = core.create_namespaced_persistent_volume_claim("default", claim("data"))
     assert created.spec.storage_class_name == "standard" and created.status.phase == "Pending"
     assert created.metadata.finalizers == ["kubernetes.io/pvc-protection"]
-    bound = eventually(lambda: (c := core.read_namespaced_persistent_volume_claim("data", "default")).status.phase == "Bound" and c)
+    bound = eventually(
+        lambda: (
+            (c := core.read_namespaced_persistent_volume_claim("data", "default")).status.phase == "Bound"
+            and c
+        )
+    )
     pv = core.read_persistent_volume(bound.spec.volume_name)
     assert bound.spec.volume_name == f"pvc-{created.metadata.uid}"
     assert bound.metadata.annotations["pv.kubernetes.io/bind-completed"] == "yes"
@@ -128,7 +150,9 @@ def test_claim_with_volume_name_binds_to_that_volume(core: client.CoreV1Api) -> 
     core.create_persistent_volume(volume("pv-1"))
     eventually(lambda: core.read_persistent_volume("pv-1").status.phase == "Available")
     core.create_namespaced_persistent_volume_claim("default", claim("data", storage_class="", volume="pv-1"))
-    eventually(lambda: core.read_namespaced_persistent_volume_claim("data", "default").status.phase == "Bound")
+    eventually(
+        lambda: core.read_namespaced_persistent_volume_claim("data", "default").status.phase == "Bound"
+    )
     pv = core.read_persistent_volume("pv-1")
     assert pv.status.phase == "Bound" and pv.spec.claim_ref.name == "data"
     assert pv.metadata.annotations["pv.kubernetes.io/bound-by-controller"] == "yes"
@@ -137,7 +161,12 @@ def test_claim_with_volume_name_binds_to_that_volume(core: client.CoreV1Api) -> 
 def test_claim_of_a_missing_volume_waits_then_binds(core: client.CoreV1Api) -> None:
     core.create_namespaced_persistent_volume_claim("default", claim("data", storage_class="", volume="later"))
     core.create_persistent_volume(volume("later", claim_ref={"namespace": "default", "name": "data"}))
-    bound = eventually(lambda: (c := core.read_namespaced_persistent_volume_claim("data", "default")).status.phase == "Bound" and c)
+    bound = eventually(
+        lambda: (
+            (c := core.read_namespaced_persistent_volume_claim("data", "default")).status.phase == "Bound"
+            and c
+        )
+    )
     assert bound.spec.volume_name == "later"
 
 
@@ -148,12 +177,16 @@ def test_volume_whose_claim_is_gone_is_released(core: client.CoreV1Api) -> None:
     eventually(lambda: core.read_persistent_volume("orphan").status.phase == "Released")
 
 
-def test_deleting_a_bound_claim_releases_or_deletes_its_volume(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+def test_deleting_a_bound_claim_releases_or_deletes_its_volume(
+    sandbox: Sandbox, core: client.CoreV1Api
+) -> None:
     core.create_persistent_volume(volume("kept"))
     core.create_namespaced_persistent_volume_claim("default", claim("a", storage_class="", volume="kept"))
     core.create_namespaced_persistent_volume_claim("default", claim("b"))
     eventually(lambda: core.read_namespaced_persistent_volume_claim("a", "default").status.phase == "Bound")
-    dynamic_pv = eventually(lambda: core.read_namespaced_persistent_volume_claim("b", "default").spec.volume_name)
+    dynamic_pv = eventually(
+        lambda: core.read_namespaced_persistent_volume_claim("b", "default").spec.volume_name
+    )
     core.delete_namespaced_persistent_volume_claim("a", "default")
     core.delete_namespaced_persistent_volume_claim("b", "default")
     eventually(lambda: sandbox.get("persistentvolumeclaims", "a", "default") is None)
@@ -164,5 +197,34 @@ def test_deleting_a_bound_claim_releases_or_deletes_its_volume(sandbox: Sandbox,
 def test_claim_without_a_class_stays_pending(core: client.CoreV1Api) -> None:
     core.create_namespaced_persistent_volume_claim("default", claim("manual", storage_class="manual"))
     core.create_namespaced_persistent_volume_claim("default", claim("other", storage_class="standard"))
-    eventually(lambda: core.read_namespaced_persistent_volume_claim("other", "default").status.phase == "Bound")
+    eventually(
+        lambda: core.read_namespaced_persistent_volume_claim("other", "default").status.phase == "Bound"
+    )
     assert core.read_namespaced_persistent_volume_claim("manual", "default").status.phase == "Pending"
+
+
+def test_claim_spec_is_immutable_except_requests(core: client.CoreV1Api) -> None:
+    core.create_namespaced_persistent_volume_claim("default", claim("data"))
+    bigger = {"spec": {"resources": {"requests": {"storage": "2Gi"}}}}
+    assert core.patch_namespaced_persistent_volume_claim(
+        "data", "default", bigger
+    ).spec.resources.requests == {"storage": "2Gi"}
+    error = api_error(
+        lambda: core.patch_namespaced_persistent_volume_claim(
+            "data", "default", {"spec": {"storageClassName": "x"}}
+        )
+    )
+    assert status_of(error)["message"] == (
+        'PersistentVolumeClaim "data" is invalid: spec: Forbidden: spec is immutable after creation except '
+        "resources.requests and volumeAttributesClassName for bound claims"
+    )
+
+
+def test_strategic_merge_of_service_ports_by_port(core: client.CoreV1Api) -> None:
+    body = service("web")
+    body["spec"]["ports"].append({"name": "https", "port": 443})
+    core.create_namespaced_service("default", body)
+    patched = core.patch_namespaced_service(
+        "web", "default", {"spec": {"ports": [{"port": 443, "targetPort": 8443}]}}
+    )
+    assert [(p.port, p.target_port) for p in patched.spec.ports] == [(80, 80), (443, 8443)]

@@ -78,7 +78,20 @@ def test_pod_volume_restore_is_shaped_like_veleros() -> None:
 
 def test_long_restore_names_get_veleros_label_value() -> None:
     long = "the-really-long-kube-service-name-that-is-much-greater-than-63-characters"
-    assert pvr.valid_label_value(long) == "the-really-long-kube-service-name-that-is-much-greater-th8a11b3"
+    body = pvr.new_pod_volume_restore(
+        restore_name=long,
+        restore_uid="ruid",
+        velero_namespace="velero",
+        pod=app_pod(),
+        backup=pvr.VolumeBackup("data", "snap-1"),
+        backup_location="default",
+        source_namespace="shop",
+    )
+    labels = body["metadata"]["labels"]
+    assert (
+        labels["velero.io/restore-name"] == "the-really-long-kube-service-name-that-is-much-greater-th8a11b3"
+    )
+    assert "velero.io/pvc-uid" not in labels and "snapshotSize" not in body["spec"]
     assert pvr.uploader_settings(None, None) == {"WriteSparseFiles": "false"}
 
 

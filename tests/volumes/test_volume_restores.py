@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from restoreflow.backup import BackupBuilder
+from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.plan.model import Timeouts
 
 from .e2e import namespace, namespace_errors, restore, with_snapshots, with_velero
@@ -70,9 +70,10 @@ def test_native_snapshot_creates_the_volume_through_the_plugin(
     assert result.phase == "Completed", result.results
     restored = sandbox.get("persistentvolumes", "pv-1")
     assert restored["spec"]["csi"]["volumeHandle"] == "disk-snap-1"
-    assert "uid" not in restored["spec"]["claimRef"]
-    assert "pv.kubernetes.io/bind-completed" not in (restored["metadata"].get("annotations") or {})
-    assert sandbox.get("persistentvolumeclaims", "data", "shop")["spec"]["volumeName"] == "pv-1"
+    claim = sandbox.get("persistentvolumeclaims", "data", "shop")
+    assert claim["spec"]["volumeName"] == "pv-1"
+    # the backup's claim uid is gone: the PV binds (or is bound by the controller) to the new claim
+    assert restored["spec"]["claimRef"].get("uid") in (None, claim["metadata"]["uid"])
     assert "v1/PersistentVolume" in result.resource_list
 
 
@@ -93,6 +94,9 @@ def test_existing_pv_with_remapped_claim_is_restored_as_a_clone(
     assert sandbox.get("persistentvolumes", "pv-1")["spec"]["csi"]["volumeHandle"] == "in-use"
     claim = sandbox.get("persistentvolumeclaims", "data", "shop-drill")
     assert claim["spec"]["volumeName"] == clone["metadata"]["name"]
+    [info] = BackupStorage.open(str(tmp_path / "bsl")).restores.volume_info("r1")
+    assert info["pvName"] == clone["metadata"]["name"] and info["restoreMethod"] == "NativeSnapshot"
+    assert info["nativeSnapshotInfo"]["snapshotHandle"] == "snap-1"
 
 
 def test_existing_bound_pv_is_left_alone(sandbox: Any, tmp_path: Path, disks: None) -> None:
@@ -104,7 +108,12 @@ def test_existing_bound_pv_is_left_alone(sandbox: Any, tmp_path: Path, disks: No
     assert sandbox.get("persistentvolumes", "pv-1")["spec"]["csi"]["volumeHandle"] == "in-use"
     assert not [p for p in sandbox.objects("persistentvolumes") if p["metadata"]["name"] != "pv-1"]
     assert not any("disk-snap-1" in str(p) for p in sandbox.objects("persistentvolumes"))
-    assert result.phase in ("Completed", "PartiallyFailed")
+    assert result.phase == "Completed"
+    assert result.results["warnings"]["cluster"] == [
+        'could not restore, PersistentVolume "pv-1" already exists. '
+        "Warning: the in-cluster version is different than the backed-up version"
+    ]
+    assert result.resource_list["v1/PersistentVolume"] == ["pv-1(failed)"]
 
 
 def test_released_pv_is_waited_for_up_to_the_terminating_timeout(

@@ -122,7 +122,10 @@ class BackupArchive:
 
     def has_item(self, resource_dir: str, namespace: str, name: str) -> bool:
         """Whether the classic path holds this item (additional items are read from there)."""
-        return name in self._index.get((resource_dir, None, namespace), ())
+        return (
+            name in self._index.get((resource_dir, None, namespace), ())
+            or item_path(resource_dir, namespace, name) in self._oversize
+        )
 
     def item_path(self, resource_dir: str, namespace: str, name: str, version_dir: str | None = None) -> str:
         return item_path(resource_dir, namespace, name, version_dir)
@@ -253,8 +256,10 @@ class _Spiller:
             except gzip.BadGzipFile as err:
                 what = "is not a gzip file" if str(err).startswith("Not a gzipped file") else "is corrupt"
                 raise BackupError(f"backup archive {self.where} {what}: {err}") from None
-            except (tarfile.TarError, zlib.error, OSError) as err:
+            except (tarfile.TarError, zlib.error) as err:
                 raise BackupError(f"backup archive {self.where} is corrupt: {err}") from None
+            except Exception as err:  # the store or the network failed while streaming
+                raise BackupError(f"backup archive {self.where} cannot be read: {err}") from None
 
     def _consume(self, stream: IO[bytes], out: IO[bytes]) -> None:
         with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
@@ -305,7 +310,11 @@ class _Spiller:
         data = source.read(member.size)  # at most one item in memory: the size cap bounds it
         if len(data) != member.size:
             raise BackupError(f"backup archive {self.where} is truncated: {_go_quote(path)} is incomplete")
-        out.write(data)
+        try:
+            out.write(data)
+        except OSError as err:
+            spill = self.spill_file
+            raise BackupError(f"backup archive {self.where} cannot be spilled to {spill}: {err}") from None
         packed = (self.unpacked_bytes << _SIZE_BITS) | member.size
         self.unpacked_bytes += member.size
         if key is None:

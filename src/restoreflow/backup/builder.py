@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from .archive import PREFERRED_VERSION_SUFFIX, item_path
@@ -238,30 +239,29 @@ class BackupBuilder:
 
     # writing ---------------------------------------------------------------------------------
 
-    def write(self, storage: BackupStorage | str, options: Mapping[str, Any] | None = None) -> BackupRecord:
-        """Write the backup into a BSL (created when it is a missing local folder)."""
+    def write(
+        self, storage: BackupStorage | str | Path, options: Mapping[str, Any] | None = None
+    ) -> BackupRecord:
+        """Write the backup into a BSL (created when it is a missing local folder).
+
+        The archive and side files go first and `velero-backup.json` last, so a backup is listed
+        only once it is complete.
+        """
         if not isinstance(storage, BackupStorage):
             storage = BackupStorage.open(storage, options, create=True)
-        folder = storage.backup_path(self.name)
         with tempfile.NamedTemporaryFile(suffix=".tar.gz") as tarball:
             self._write_tarball(tarball)
             tarball.flush()
             upload_atomic(storage.fs, tarball.name, storage.archive_path(self.name))
-        for suffix, records in self.side.items():
-            write_atomic(storage.fs, f"{folder}/{self.name}-{suffix}", gzip_bytes(go_json(records or None)))
         resource_list = {key: sorted(names) for key, names in self.resource_list.items()}
-        write_atomic(
-            storage.fs,
-            f"{folder}/{self.name}-resource-list.json.gz",
-            gzip_bytes(go_json(resource_list, sort_keys=True)),
-        )
-        write_atomic(
-            storage.fs, f"{folder}/{self.name}-results.gz", gzip_bytes(go_json(self.results, sort_keys=True))
-        )
-        write_atomic(storage.fs, f"{folder}/{self.name}-logs.gz", gzip_bytes(self._log().encode()))
-        write_atomic(
-            storage.fs, f"{folder}/velero-backup.json", json.dumps(self.document(), indent=2).encode()
-        )
+        files = {f"{self.name}-{suffix}": go_json(records or None) for suffix, records in self.side.items()}
+        files[f"{self.name}-resource-list.json.gz"] = go_json(resource_list, sort_keys=True)
+        files[f"{self.name}-results.gz"] = go_json(self.results, sort_keys=True)
+        files[f"{self.name}-logs.gz"] = self._log().encode()
+        for file, data in files.items():
+            write_atomic(storage.fs, storage.backup_path(self.name, file), gzip_bytes(data))
+        document = json.dumps(self.document(), indent=2).encode()
+        write_atomic(storage.fs, storage.backup_path(self.name, "velero-backup.json"), document)
         return storage.get_backup(self.name)
 
     def _write_tarball(self, out: Any) -> None:

@@ -28,11 +28,14 @@ Every file is written whole or not at all. Deleting a record removes its files a
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from .errors import BackupError, RestoreNotFound
 from .files import go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
 from .storage import BackupStorage, check_name
+
+log = logging.getLogger(__name__)
 
 STATUS_FILE = "restoreflow-restore.json"
 
@@ -92,13 +95,26 @@ class RestoreRecords:
     # reading ---------------------------------------------------------------------------------
 
     def list(self) -> list[dict[str, Any]]:
-        """Every restore's status document, newest first (by start time, then name)."""
+        """Every restore's status document, newest first (by start time, then name).
+
+        Folders without a status document (Velero's own restores, a record being deleted) are
+        not listed; a damaged one is logged and skipped, so it never hides the others.
+        """
+        names = self.storage.child_names(self.storage.path("restores"))
+        paths = [self._path(name, STATUS_FILE) for name in names]
+        contents = self.storage.fs.cat(paths, on_error="return") if paths else {}
         documents = []
-        for name in self.storage._child_names(self.storage.path("restores")):
-            try:
-                documents.append(self.get(name))
-            except RestoreNotFound:
+        for path in paths:
+            data = contents.get(path)
+            if data is None or isinstance(data, FileNotFoundError):
                 continue
+            where = self.storage.display(path)
+            try:
+                if isinstance(data, Exception):
+                    raise BackupError(f"{where}: cannot be read: {data}")
+                documents.append(self._expect(parse_json(data, where), dict, where))
+            except BackupError as err:
+                log.warning("skipping restore record: %s", err)
         return sorted(documents, key=_newest_first_key, reverse=True)
 
     def get(self, name: str) -> dict[str, Any]:

@@ -175,7 +175,7 @@ def sample_backup(
     start = start or SAMPLE_START
     builder = BackupBuilder(name, schedule=schedule, start=start, included_namespaces=[namespace])
     sample_application(namespace).add_to(builder)
-    return builder.write(storage if isinstance(storage, BackupStorage) else str(storage), options)
+    return builder.write(storage, options)
 
 
 def _deployment(k: _Cluster, app: dict[str, str]) -> dict[str, Any]:
@@ -409,7 +409,6 @@ def _volumes(k: _Cluster, app: dict[str, str]) -> list[dict[str, Any]]:
         },
         "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
     }
-    claim["metadata"]["uid"] = claim_uid
     volume = {
         "apiVersion": "v1",
         "kind": "PersistentVolume",

@@ -193,7 +193,7 @@ class BackupStorage:
         A folder without one is not a backup (yet); an unreadable one is logged and skipped, so
         one damaged backup never hides the others.
         """
-        names = self._child_names(self.path("backups"))
+        names = self.child_names(self.path("backups"))
         paths = [self.backup_path(name, "velero-backup.json") for name in names]
         contents = self.fs.cat(paths, on_error="return") if paths else {}
         records = []
@@ -223,7 +223,10 @@ class BackupStorage:
         Velero orders the schedule's backups by start time, newest first, and takes the first
         Completed one; its validation messages are kept word for word.
         """
-        backups = [b for b in self.list_backups() if b.schedule_name == schedule]
+        try:
+            backups = [b for b in self.list_backups() if b.schedule_name == schedule]
+        except BackupError as err:
+            raise BackupError(f"Unable to list backups for schedule: {err}") from None
         if not backups:
             raise ScheduleHasNoBackup(schedule, "No backups found for schedule")
         newest_first = sorted(
@@ -240,7 +243,8 @@ class BackupStorage:
         where = self.display(path)
         return BackupRecord.from_document(parse_json(data, where), where, name)
 
-    def _child_names(self, path: str) -> list[str]:
+    def child_names(self, path: str) -> list[str]:
+        """The folder names directly under a path (object stores: common prefixes), sorted."""
         self.refresh(path)
         try:
             entries = self.fs.ls(path, detail=True)

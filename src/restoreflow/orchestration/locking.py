@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from prefect import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 PREFIX = "restoreflow-target-"
 CLUSTER_SCOPED = "cluster"
@@ -62,8 +62,11 @@ def ensure_limits(names: Iterable[str]) -> None:
     """Create the missing limits (limit 1); a concurrent creator winning the race is fine."""
     with get_client(sync_client=True) as client:
         for name in names:
-            with suppress(ObjectAlreadyExists):
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                with suppress(ObjectAlreadyExists):
+                    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
 @contextmanager

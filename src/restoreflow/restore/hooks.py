@@ -15,10 +15,13 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restoreflow.restore.hook_exec import ExecFailed, exec_command
 from restoreflow.restore.hook_specs import PodExecHook, exec_hooks_for_pod
+
+if TYPE_CHECKING:
+    from restoreflow.restore.context import RestoreContext
 
 REGISTRY_KEY = "exec_hooks"
 POLL_INTERVAL = 0.5
@@ -44,12 +47,12 @@ class HookRegistry:
     pods: dict[tuple[str, str], PodHooks] = field(default_factory=dict)
 
 
-def _registry(ctx: Any) -> HookRegistry:
+def _registry(ctx: RestoreContext) -> HookRegistry:
     with ctx.lock:
         return ctx.state.setdefault(REGISTRY_KEY, HookRegistry())
 
 
-def register_exec_hooks(ctx: Any, created_pod: dict[str, Any], backup_pod: dict[str, Any]) -> None:
+def register_exec_hooks(ctx: RestoreContext, created_pod: dict[str, Any], backup_pod: dict[str, Any]) -> None:
     """Note the exec hooks that apply to a restored pod (run in the hooks phase)."""
     hooks = exec_hooks_for_pod(ctx.plan.spec.hooks, created_pod, ctx.log)
     if not hooks:
@@ -62,7 +65,7 @@ def register_exec_hooks(ctx: Any, created_pod: dict[str, Any], backup_pod: dict[
         registry.pods.setdefault(key, PodHooks(key[0], key[1], containers, hooks))
 
 
-def run_exec_hooks(ctx: Any) -> None:
+def run_exec_hooks(ctx: RestoreContext) -> None:
     """Run the registered exec hooks, waiting for their containers, bounded by the plan's timeouts."""
     registry = _registry(ctx)
     with registry.lock:
@@ -71,32 +74,32 @@ def run_exec_hooks(ctx: Any) -> None:
         return
     workers = max(1, min(len(pods), ctx.plan.spec.concurrency.workers))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restoreflow-hooks") as pool:
-        for finished in pool.map(lambda pod: PodHookRun(ctx, pod).run(), pods):
-            finished.done = True
+        list(pool.map(lambda pod: PodHookRun(ctx, pod).run(), pods))
 
 
 class PodHookRun:
     """One pod's hooks: Velero's wait-exec handler, polling the pod instead of watching it."""
 
-    def __init__(self, ctx: Any, pod: PodHooks) -> None:
+    def __init__(self, ctx: RestoreContext, pod: PodHooks) -> None:
         self.ctx = ctx
         self.pod = pod
         self.timeouts = ctx.plan.spec.timeouts
         self.pending: dict[str, list[PodExecHook]] = {}
         self.stop_reason = ""
 
-    def run(self) -> PodHooks:
+    def run(self) -> None:
+        """At most once per pod, even if the phase runs again: hooks need not be idempotent."""
+        self.pod.done = True
         self._discard_missing_containers()
         waits = [self._wait_timeout(h) for hooks in self.pending.values() for h in hooks]
         if not waits:
-            return self.pod
+            return
         start = time.monotonic()
         try:
             self._wait_and_run(start, start + max(waits))
         except Exception as err:  # a cluster fault ends this pod's hooks, not the others'
             self.stop_reason = str(err)
         self._record_unexecuted()
-        return self.pod
 
     def _wait_and_run(self, start: float, deadline: float) -> None:
         while self.pending and not self.stop_reason:
@@ -111,16 +114,20 @@ class PodHookRun:
                 self.stop_reason = CANCELED
 
     def _discard_missing_containers(self) -> None:
+        """Hooks for a container the pod lacks would wait forever: warn once per container, drop them."""
+        missing: set[str] = set()
         for hook in self.pod.hooks:
             if hook.container in self.pod.containers:
                 self.pending.setdefault(hook.container, []).append(hook)
                 continue
-            message = (
-                f"Pod {self.pod.namespace}/{self.pod.name} does not have container {hook.container}: "
-                "discarding post-restore exec hooks"
-            )
-            self.ctx.results.add_warning(self.pod.namespace, message)
             self.ctx.hook_status.count(failed=False)
+            if hook.container not in missing:
+                missing.add(hook.container)
+                message = (
+                    f"Pod {self._id} does not have container {hook.container}: "
+                    "discarding post-restore exec hooks"
+                )
+                self.ctx.results.add_warning(self.pod.namespace, message)
 
     def _wait_timeout(self, hook: PodExecHook) -> float:
         return hook.wait_timeout or self.timeouts.hook_wait

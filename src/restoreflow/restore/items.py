@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from dataclasses import replace
 from typing import Any
@@ -16,6 +15,7 @@ from restoreflow.restore.existing import Tally, handle_existing, resource_id
 from restoreflow.restore.metadata import (
     MetadataNotFound,
     add_restore_labels,
+    clone,
     get_valid_name,
     is_completed,
     is_mirror_pod,
@@ -103,7 +103,7 @@ class ItemRestorer:
                 return False
         elif filters.include_cluster_resources is False:
             return False
-        item_from_backup = copy.deepcopy(obj)
+        item_from_backup = clone(obj)
         if is_completed(obj, group_resource):
             ctx.log.info(
                 "%s is completed, not restoring it",

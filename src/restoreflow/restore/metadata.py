@@ -31,6 +31,15 @@ class MetadataNotFound(ValueError):
         super().__init__("metadata not found")
 
 
+def clone(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars), several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
+
 def get_valid_name(name: str) -> str:
     """Velero's label.GetValidName: names over 63 characters become 57 characters + 6 hex of sha256."""
     if len(name) <= 63:

@@ -37,7 +37,7 @@ def contains(live: Json, desired: Json) -> bool:
 
     Used for "is the object in the cluster the backed-up one": fields the API server fills in
     (defaults, allocated IPs and ports) do not make two objects different. Lists compare element
-    by element with the same rule; labels and annotations are compared exactly by the caller.
+    by element with the same rule.
     """
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(k in live and contains(live[k], v) for k, v in desired.items())
@@ -62,9 +62,11 @@ def _same_number(a: Json, b: Json) -> bool:
 
 
 def semantically_equal(live: dict[str, Json], desired: dict[str, Json]) -> bool:
-    """The live object is the backed-up one: same labels and annotations, and it contains the rest."""
-    live_meta, desired_meta = live.get("metadata") or {}, desired.get("metadata") or {}
-    for key in ("labels", "annotations"):
-        if (live_meta.get(key) or {}) != (desired_meta.get(key) or {}):
-            return False
-    return contains(live, desired)
+    """The live object is the backed-up one: the same labels, and it contains everything else.
+
+    Controllers add annotations (a bound claim's `pv.kubernetes.io/bind-completed`) and the API
+    server fills in defaults; neither makes a restored object different from its backup.
+    """
+    live_labels = (live.get("metadata") or {}).get("labels") or {}
+    desired_labels = (desired.get("metadata") or {}).get("labels") or {}
+    return live_labels == desired_labels and contains(live, desired)

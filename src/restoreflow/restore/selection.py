@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from restoreflow.actions.matching import IncludesExcludes
@@ -77,10 +78,10 @@ class Filters:
         )
 
     def include_resource(self, group_resource: str) -> bool:
-        return group_resource in MUST_HAVE or self.resources.should_include(group_resource)
+        return group_resource in MUST_HAVE or _cached(self.resources, group_resource)
 
     def include_namespace(self, group_resource: str, source_namespace: str) -> bool:
-        return group_resource in MUST_HAVE or self.namespaces.should_include(source_namespace)
+        return group_resource in MUST_HAVE or _cached(self.namespaces, source_namespace)
 
     def include_cluster_scoped_listing(self) -> bool:
         """Cluster-scoped items of the backup listing: "auto" (None) only when all namespaces are included."""
@@ -101,6 +102,12 @@ class Filters:
 
     def restore_status_of(self, group_resource: str) -> bool:
         return self.restore_status is not None and self.restore_status.should_include(group_resource)
+
+
+@lru_cache(maxsize=8192)
+def _cached(filter_: IncludesExcludes, name: str) -> bool:
+    """Glob matching once per (filter, name): every item of a resource or namespace asks the same."""
+    return filter_.should_include(name)
 
 
 def resolved(

@@ -8,12 +8,13 @@ Velero creates it, and `restore-wait` in the pod holds the application until the
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from restoreflow.restore.metadata import get_valid_name
 
 SNAPSHOT_ANNOTATION_PREFIX = "snapshot.velero.io/"
 FINISHED_PHASES = ("Completed", "Failed", "Canceled")
@@ -29,13 +30,6 @@ class VolumeBackup:
     snapshot_id: str
     size: int = 0
     uploader_type: str = "kopia"
-
-
-def valid_label_value(value: str) -> str:
-    """Velero's label.GetValidName: values over 63 characters get a sha256 suffix."""
-    if len(value) <= 63:
-        return value
-    return value[:57] + hashlib.sha256(value.encode()).hexdigest()[:6]
 
 
 def _non_restorable(volume: str, pod_volumes: Iterable[Mapping[str, Any]]) -> bool:
@@ -100,7 +94,7 @@ def new_pod_volume_restore(
     """A velero.io/v1 PodVolumeRestore as Velero's newPodVolumeRestore builds it."""
     metadata = pod.get("metadata") or {}
     labels = {
-        "velero.io/restore-name": valid_label_value(restore_name),
+        "velero.io/restore-name": get_valid_name(restore_name),
         "velero.io/restore-uid": restore_uid,
         "velero.io/pod-uid": metadata.get("uid", ""),
     }

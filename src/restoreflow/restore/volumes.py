@@ -16,10 +16,15 @@ import copy
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.restore import volume_pod_restores as pvr
+from restoreflow.restore.metadata import get_valid_name
 from restoreflow.restore.snapshotters import SnapshotterError, load_volume_snapshotter
+
+if TYPE_CHECKING:
+    from restoreflow.restore.context import RestoreContext
 
 NATIVE, PROVISION, RETAIN = "native", "provision", "retain"
 BINDING_ANNOTATIONS = ("pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller")
@@ -109,7 +114,7 @@ def new_pv_name() -> str:
 
 
 # -- persistent volumes ------------------------------------------------------------------------
-def handle_persistent_volume(ctx: Any, pv: dict[str, Any]) -> dict[str, Any] | None:
+def handle_persistent_volume(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any] | None:
     """The PV to create (possibly renamed), or None when it is left to dynamic provisioning."""
     name = pv["metadata"]["name"]
     method = restore_method(ctx, pv)
@@ -125,7 +130,7 @@ def handle_persistent_volume(ctx: Any, pv: dict[str, Any]) -> dict[str, Any] | N
     return _restore_native_snapshot(ctx, obj)
 
 
-def restore_method(ctx: Any, pv: Mapping[str, Any]) -> str:
+def restore_method(ctx: RestoreContext, pv: Mapping[str, Any]) -> str:
     name = pv["metadata"]["name"]
     contents = ctx.contents
     info = next((i for i in contents.volume_info if i.get("pvName") == name), None)
@@ -137,11 +142,11 @@ def restore_method(ctx: Any, pv: Mapping[str, Any]) -> str:
     return method
 
 
-def _has_data_upload_result(ctx: Any, claim: Mapping[str, Any]) -> bool:
+def _has_data_upload_result(ctx: RestoreContext, claim: Mapping[str, Any]) -> bool:
     """Exactly one DataUploadResult ConfigMap for this restore and claim (Velero's legacy check)."""
-    claim_key = pvr.valid_label_value(f"{claim.get('namespace', '')}.{claim.get('name', '')}")
+    claim_key = get_valid_name(f"{claim.get('namespace', '')}.{claim.get('name', '')}")
     selector = (
-        f"velero.io/restore-uid={pvr.valid_label_value(ctx.uid)},"
+        f"velero.io/restore-uid={get_valid_name(ctx.uid)},"
         f"velero.io/pvc-namespace-name={claim_key},velero.io/resource-usage=DataUpload"
     )
     namespace = ctx.plan.spec.transforms.velero_namespace
@@ -152,7 +157,7 @@ def _has_data_upload_result(ctx: Any, claim: Mapping[str, Any]) -> bool:
         return False
 
 
-def _restore_native_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
+def _restore_native_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any]:
     """Velero's handlePVHasNativeSnapshot."""
     old_name = pv["metadata"]["name"]
     mapping = ctx.plan.spec.namespace_mapping
@@ -170,11 +175,12 @@ def _restore_native_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
         new_name = pv["metadata"]["name"] if pv["metadata"]["name"] != old_name else new_pv_name()
         ctx.renamed_pvs[old_name] = new_name
         pv["metadata"]["name"] = new_name
+        _rename_tracked_volume(ctx, old_name, new_name)
         pv["metadata"].setdefault("annotations", {})[ORIGINAL_PV_NAME] = old_name
     return pv
 
 
-def _should_rename(ctx: Any, pv: Mapping[str, Any]) -> bool:
+def _should_rename(ctx: RestoreContext, pv: Mapping[str, Any]) -> bool:
     """Rename only when the claim's namespace is remapped and a PV of this name already exists."""
     mapping = ctx.plan.spec.namespace_mapping
     claim = _claim_ref(pv)
@@ -183,7 +189,7 @@ def _should_rename(ctx: Any, pv: Mapping[str, Any]) -> bool:
     return ctx.cluster.get("persistentvolumes", pv["metadata"]["name"]) is not None
 
 
-def _should_restore(ctx: Any, name: str) -> bool:
+def _should_restore(ctx: RestoreContext, name: str) -> bool:
     """Velero's shouldRestore: wait for a Released/deleting PV (or its claim, or namespace) to go away."""
     deadline = time.monotonic() + ctx.plan.spec.timeouts.terminating_resource
     while True:
@@ -199,7 +205,7 @@ def _should_restore(ctx: Any, name: str) -> bool:
             raise VolumeError(f"error waiting on in-cluster persistentvolume {name}: context canceled")
 
 
-def _in_cluster_pv_state(ctx: Any, name: str) -> bool | None:
+def _in_cluster_pv_state(ctx: RestoreContext, name: str) -> bool | None:
     """True: restore the snapshot; False: leave the existing PV alone; None: keep waiting."""
     existing = ctx.cluster.get("persistentvolumes", name)
     if existing is None:
@@ -226,7 +232,7 @@ def _deleting(obj: Mapping[str, Any]) -> bool:
     return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
-def _volume_from_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
+def _volume_from_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any]:
     """Velero's pvRestorer.executePVAction: create the volume through the provider's plugin."""
     if not ctx.plan.spec.restore_pvs:
         return pv
@@ -258,7 +264,7 @@ def _volume_from_snapshot(ctx: Any, pv: dict[str, Any]) -> dict[str, Any]:
     return updated
 
 
-def _snapshot_location(ctx: Any, name: str) -> dict[str, Any]:
+def _snapshot_location(ctx: RestoreContext, name: str) -> dict[str, Any]:
     namespace = ctx.plan.spec.transforms.velero_namespace
     location = ctx.cluster.get("volumesnapshotlocations.velero.io", name, namespace)
     if location is None:
@@ -267,7 +273,7 @@ def _snapshot_location(ctx: Any, name: str) -> dict[str, Any]:
 
 
 def _track_native_snapshot(
-    ctx: Any, pv: Mapping[str, Any], snapshot_id: str, spec: Mapping[str, Any]
+    ctx: RestoreContext, pv: Mapping[str, Any], snapshot_id: str, spec: Mapping[str, Any]
 ) -> None:
     with ctx.lock:
         ctx.restore_volume_info.append(
@@ -285,8 +291,15 @@ def _track_native_snapshot(
         )
 
 
+def _rename_tracked_volume(ctx: RestoreContext, old_name: str, new_name: str) -> None:
+    with ctx.lock:
+        for info in ctx.restore_volume_info:
+            if info.get("pvName") == old_name and info.get("restoreMethod") == "NativeSnapshot":
+                info["pvName"] = new_name
+
+
 # -- persistent volume claims ------------------------------------------------------------------
-def handle_persistent_volume_claim(ctx: Any, pvc: dict[str, Any]) -> dict[str, Any]:
+def handle_persistent_volume_claim(ctx: RestoreContext, pvc: dict[str, Any]) -> dict[str, Any]:
     """Velero 3.10: binding annotations dropped; volumeName removed (provisioned) or renamed."""
     spec = pvc.get("spec") or {}
     volume = spec.get("volumeName", "")
@@ -301,15 +314,13 @@ def handle_persistent_volume_claim(ctx: Any, pvc: dict[str, Any]) -> dict[str, A
 
 
 # -- file-system backup restores ---------------------------------------------------------------
-def _tracker(ctx: Any) -> pvr.PodVolumeTracker:
+def _tracker(ctx: RestoreContext) -> pvr.PodVolumeTracker:
     with ctx.lock:
         return ctx.state.setdefault(TRACKER_KEY, pvr.PodVolumeTracker())
 
 
-def _resources_included(ctx: Any) -> bool:
+def _resources_included(ctx: RestoreContext) -> bool:
     """Velero restores pod volumes only when both PVCs and PVs pass the resource filter."""
-    from restoreflow.actions.matching import IncludesExcludes
-
     spec = ctx.plan.spec
     resources = IncludesExcludes.of(spec.included_resources, spec.excluded_resources)
     return resources.should_include("persistentvolumeclaims") and resources.should_include(
@@ -317,7 +328,9 @@ def _resources_included(ctx: Any) -> bool:
     )
 
 
-def start_pod_volume_restores(ctx: Any, created_pod: dict[str, Any], backup_pod: dict[str, Any]) -> None:
+def start_pod_volume_restores(
+    ctx: RestoreContext, created_pod: dict[str, Any], backup_pod: dict[str, Any]
+) -> None:
     """Create the PodVolumeRestores of a restored pod (waited for in the volumes phase)."""
     source_namespace = (backup_pod.get("metadata") or {}).get("namespace", "")
     volumes = pvr.volumes_to_restore(ctx.contents.pod_volume_backups, created_pod, source_namespace)
@@ -373,7 +386,7 @@ def _claims_by_volume(pod: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _claim_uid(ctx: Any, namespace: str, claim: str | None) -> str | None:
+def _claim_uid(ctx: RestoreContext, namespace: str, claim: str | None) -> str | None:
     if not claim:
         return None
     pvc = ctx.cluster.get("persistentvolumeclaims", claim, namespace)
@@ -384,7 +397,7 @@ def _claim_uid(ctx: Any, namespace: str, claim: str | None) -> str | None:
     return (pvc.get("metadata") or {}).get("uid")
 
 
-def wait_pod_volume_restores(ctx: Any) -> None:
+def wait_pod_volume_restores(ctx: RestoreContext) -> None:
     """Wait for every PodVolumeRestore of this restore, up to the plan's fsBackupRestore timeout.
 
     One list per poll covers every pod, so all volumes are awaited concurrently; progress (volumes
@@ -423,13 +436,13 @@ def wait_pod_volume_restores(ctx: Any) -> None:
     ctx.log.info("Done waiting for all pod volume restores to complete")
 
 
-def _count(ctx: Any, outcome: str) -> None:
+def _count(ctx: RestoreContext, outcome: str) -> None:
     """The status document's podVolumeRestores counters."""
     with ctx.lock:
         ctx.pod_volume_restore_counts[outcome] += 1
 
 
-def _report_finished(ctx: Any, pod: pvr.PodVolumes, finished: Mapping[str, Any]) -> None:
+def _report_finished(ctx: RestoreContext, pod: pvr.PodVolumes, finished: Mapping[str, Any]) -> None:
     volume = pod.restores[finished["metadata"]["name"]]
     message = pvr.failure_message(finished)
     if message is not None:
@@ -466,7 +479,7 @@ def _restore_volume_info(pod: pvr.PodVolumes, volume: str, finished: Mapping[str
     }
 
 
-def _publish_progress(ctx: Any, tracker: pvr.PodVolumeTracker) -> None:
+def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -> None:
     """Volumes done into the restore's progress; bytes (where reported) into the log, every few seconds."""
     progress = tracker.progress
     with ctx.lock:

@@ -21,7 +21,12 @@ EMPTY_STATUS: dict[str, dict[str, Any]] = {
     "StatefulSet": {"replicas": 0, "availableReplicas": 0},
     "ReplicaSet": {"replicas": 0},
     "ReplicationController": {"replicas": 0},
-    "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0},
+    "DaemonSet": {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
 }
 
 
@@ -187,7 +192,6 @@ def default_pod(pod: dict[str, Any]) -> None:
     spec.setdefault("enableServiceLinks", True)
     spec.setdefault("priority", 0)
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    pod["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
 
 
 def _qos_class(spec: dict[str, Any]) -> str:
@@ -224,8 +228,26 @@ def default_class_name(storage_classes: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
+    """Field defaults, applied to every create and update body (as the API server's defaulting)."""
+    kind = rtype.kind if not rtype.custom else ""
+    if kind == "Pod":
+        default_pod(obj)
+    elif kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "ReplicationController"):
+        default_workload(obj, kind)
+    elif kind == "Secret":
+        obj.setdefault("type", "Opaque")
+    elif kind == "PersistentVolumeClaim":
+        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+    elif kind == "PersistentVolume":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        spec.setdefault("volumeMode", "Filesystem")
+
+
 def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_class: str | None) -> None:
     """Defaults set on create, per kind; status reset where the kind has a status subresource."""
+    apply_defaults(rtype, obj)
     kind = rtype.kind if not rtype.custom else ""
     if rtype.has_status() and rtype.custom:
         obj.pop("status", None)
@@ -240,22 +262,14 @@ def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_clas
         obj["spec"] = {"finalizers": ["kubernetes"]}
         obj["status"] = {"phase": "Active"}
     elif kind == "Pod":
-        default_pod(obj)
-    elif kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "ReplicationController"):
-        default_workload(obj, kind)
-    elif kind == "Secret":
-        obj.setdefault("type", "Opaque")
+        obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj.get("spec") or {})}
     elif kind == "PersistentVolumeClaim":
         spec = obj.setdefault("spec", {})
         if "storageClassName" not in spec and default_class and not spec.get("volumeName"):
             spec["storageClassName"] = default_class
-        spec.setdefault("volumeMode", "Filesystem")
         obj["status"] = {"phase": "Pending"}
         _add_finalizer(obj, PVC_PROTECTION)
     elif kind == "PersistentVolume":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
-        spec.setdefault("volumeMode", "Filesystem")
         obj["status"] = {"phase": "Pending"}
         _add_finalizer(obj, PV_PROTECTION)
     elif kind == "CustomResourceDefinition":
@@ -263,6 +277,47 @@ def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_clas
         obj["status"] = {"conditions": [], "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": []}
     elif kind == "Service":
         obj["status"] = {"loadBalancer": {}}
+
+
+POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+PVC_UPDATE_FORBIDDEN = (
+    "spec is immutable after creation except resources.requests and volumeAttributesClassName "
+    "for bound claims"
+)
+
+
+def validate_update(rtype: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> list[FieldError]:
+    """The immutable parts a restore with `existingResourcePolicy: update` can run into."""
+    kind = "" if rtype.custom else rtype.kind
+    if kind == "Pod" and _mutable_pod_spec(old.get("spec")) != _mutable_pod_spec(new.get("spec")):
+        return [FieldError("FieldValueForbidden", "spec", detail=POD_UPDATE_FORBIDDEN)]
+    if kind == "PersistentVolumeClaim" and _claim_spec(old.get("spec")) != _claim_spec(new.get("spec")):
+        return [FieldError("FieldValueForbidden", "spec", detail=PVC_UPDATE_FORBIDDEN)]
+    return []
+
+
+def _mutable_pod_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
+    """A pod spec without the fields an update may change."""
+    masked = copy.deepcopy(spec or {})
+    for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
+        masked.pop(key, None)
+    for key in ("containers", "initContainers"):
+        for container in masked.get(key) or []:
+            container.pop("image", None)
+    return masked
+
+
+def _claim_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
+    masked = copy.deepcopy(spec or {})
+    masked.pop("resources", None)
+    masked.pop("volumeAttributesClassName", None)
+    if masked.get("volumeName") == "":
+        masked.pop("volumeName")
+    return masked
 
 
 def _add_finalizer(obj: dict[str, Any], finalizer: str) -> None:
@@ -295,6 +350,12 @@ def _validate_crd(crd: dict[str, Any]) -> list[FieldError]:
     if spec.get("scope") not in ("Namespaced", "Cluster"):
         detail = 'supported values: "Cluster", "Namespaced"'
         errors.append(FieldError("FieldValueNotSupported", "spec.scope", spec.get("scope", ""), detail))
+    if spec.get("preserveUnknownFields") is True:
+        detail = (
+            "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in "
+            "spec.versions[*].schema instead"
+        )
+        errors.append(FieldError("FieldValueInvalid", "spec.preserveUnknownFields", True, detail))
     versions = spec.get("versions") or []
     if not versions:
         errors.append(

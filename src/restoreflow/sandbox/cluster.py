@@ -19,6 +19,7 @@ from restoreflow.sandbox import admission, status
 from restoreflow.sandbox.catalog import Catalog, ResourceType
 from restoreflow.sandbox.options import SandboxOptions
 from restoreflow.sandbox.patching import apply_patch
+from restoreflow.sandbox.schemas import prune_object, version_schema
 from restoreflow.sandbox.selectors import field_matcher, label_matcher
 from restoreflow.sandbox.store import Store, new_uid, now
 from restoreflow.sandbox.validation import FieldError, invalid, object_meta
@@ -148,6 +149,16 @@ class Cluster:
                 rtype.qualified_kind, rtype.group, meta.get("name") or meta.get("generateName", ""), errors
             )
 
+    def _pruned(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Custom resources keep only what their CRD's schema declares (structural pruning)."""
+        if not rtype.custom:
+            return obj
+        crd = self.find(
+            "customresourcedefinitions.apiextensions.k8s.io", "", f"{rtype.resource}.{rtype.group}"
+        )
+        version = obj.get("apiVersion", "").rpartition("/")[2]
+        return prune_object(obj, version_schema(crd, version))
+
     def _generate_name(self, prefix: str) -> str:
         return prefix + "".join(self.random.choice(_NAME_CHARS) for _ in range(5))
 
@@ -182,7 +193,11 @@ class Cluster:
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = now()
         meta["generation"] = 1
-        admission.apply_create_defaults(rtype, obj, self._default_storage_class())
+        default_class = (
+            self._default_storage_class() if rtype.group_resource == "persistentvolumeclaims" else None
+        )
+        admission.apply_create_defaults(rtype, obj, default_class)
+        obj = self._pruned(rtype, obj)
         errors = self._allocate(rtype, obj, None, dry_run)
         if errors:
             raise invalid(rtype.qualified_kind, rtype.group, name, errors)
@@ -290,7 +305,12 @@ class Cluster:
             raise invalid(rtype.qualified_kind, rtype.group, target.name, [error])
         obj = self._merge_system_fields(target, old, obj)
         self._validate(rtype, obj, creating=False)
-        errors = self._allocate(rtype, obj, old, dry_run)
+        errors = []
+        if target.subresource != "status":
+            admission.apply_defaults(rtype, obj)
+            errors = admission.validate_update(rtype, old, obj)
+        obj = self._pruned(rtype, obj)
+        errors = errors or self._allocate(rtype, obj, old, dry_run)
         if errors:
             raise invalid(rtype.qualified_kind, rtype.group, target.name, errors)
         if _same(obj, old):
@@ -341,6 +361,23 @@ class Cluster:
         if _spec_changed(old, obj):
             meta["generation"] = old_meta.get("generation", 1) + 1
         return obj
+
+    def scale(
+        self, target: Target, verb: str, body: Any, content_type: str, dry_run: bool = False
+    ) -> Response:
+        """The scale subresource: an autoscaling/v1 Scale view of spec.replicas."""
+        obj = self._existing(target)
+        current = _scale_of(obj)
+        if verb == "get":
+            return 200, current
+        wanted = apply_patch(current, body, content_type, False) if verb == "patch" else _as_object(body)
+        changed = copy.deepcopy(obj)
+        changed["spec"]["replicas"] = (wanted.get("spec") or {}).get("replicas", 0)
+        sent_rv = (wanted.get("metadata") or {}).get("resourceVersion")
+        changed["metadata"]["resourceVersion"] = sent_rv or obj["metadata"]["resourceVersion"]
+        main = Target(target.rtype, target.version, target.namespace, target.name)
+        code, result = self._replace(main, obj, changed, dry_run)
+        return code, _scale_of(result)
 
     # -- delete -------------------------------------------------------------------------------------
 
@@ -406,6 +443,25 @@ class Cluster:
             one = Target(target.rtype, target.version, meta.get("namespace", ""), meta["name"])
             self.delete(one, {}, dry_run)
         return 200, listed
+
+
+def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
+        },
+    }
 
 
 def _as_object(body: Any) -> dict[str, Any]:

@@ -85,8 +85,8 @@ def strategic_merge(target: Any, patch: Any, field: str) -> Any:
                 continue
             if value is None:
                 result.pop(key, None)
-            elif isinstance(value, list) and key in MERGE_KEYS:
-                result[key] = _merge_list(result.get(key) or [], value, MERGE_KEYS[key], key)
+            elif isinstance(value, list) and (merge_key := _merge_key(key, value)) is not None:
+                result[key] = _merge_list(result.get(key) or [], value, merge_key, key)
             else:
                 merged = strategic_merge(result.get(key), value, key)
                 if merged is None and isinstance(value, dict) and value.get("$patch") == "delete":
@@ -95,6 +95,13 @@ def strategic_merge(target: Any, patch: Any, field: str) -> Any:
                     result[key] = merged
         return result
     return copy.deepcopy(patch)
+
+
+def _merge_key(field: str, items: list[Any]) -> str | None:
+    """The list's merge key; `ports` merge on containerPort in containers and on port in Services."""
+    if field == "ports":
+        return "containerPort" if any(isinstance(i, dict) and "containerPort" in i for i in items) else "port"
+    return MERGE_KEYS.get(field)
 
 
 def _merge_list(current: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:

@@ -199,6 +199,9 @@ class SandboxServer:
         )
         if info.subresource == "exec":
             return await self._exec(request, target, query)
+        if info.subresource == "log" and info.verb == "get":
+            cluster.get(Target(rtype, info.version, target.namespace, info.name))
+            return web.Response(text="", content_type="text/plain")
         if info.verb == "watch":
             return await self._watch(request, target, query)
         dry_run = _dry_run(query)
@@ -221,6 +224,8 @@ class SandboxServer:
         verb = info.verb
         if info.subresource and verb not in ("get", "update", "patch"):
             raise status.method_not_allowed()
+        if info.subresource == "scale":
+            return cluster.scale(target, verb, body, content_type, dry_run)
         if info.subresource and info.subresource not in ("status",):
             raise status.method_not_allowed()
         if verb == "create":

@@ -41,7 +41,7 @@ _LABEL_VALUE_MSG = (
 class FieldError:
     """One field.Error: `field: Invalid value: "v": detail`."""
 
-    type: str  # FieldValueInvalid | FieldValueRequired | FieldValueNotSupported | FieldValueDuplicate
+    type: str  # FieldValue{Invalid,Required,Forbidden,NotSupported,Duplicate}
     field: str
     value: Any = None
     detail: str = ""
@@ -49,6 +49,8 @@ class FieldError:
     def body(self) -> str:
         if self.type == "FieldValueRequired":
             return "Required value" + (f": {self.detail}" if self.detail else "")
+        if self.type == "FieldValueForbidden":
+            return "Forbidden" + (f": {self.detail}" if self.detail else "")
         label = {"FieldValueInvalid": "Invalid value", "FieldValueDuplicate": "Duplicate value"}.get(
             self.type, "Unsupported value"
         )
