@@ -11,6 +11,7 @@ import pytest
 
 from restoreflow.backup import BackupStorage, sample_backup
 from restoreflow.cli import main
+from tests.flow.harness import prefect_server  # the session's Prefect server, shared with tests/flow
 
 
 @dataclass
@@ -134,3 +135,6 @@ def bsl(tmp_path: Path) -> BackupStorage:
         ),
     )
     return storage
+
+
+__all__ = ["prefect_server"]

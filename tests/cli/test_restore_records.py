@@ -176,10 +176,11 @@ def test_delete_all_with_selector(cli, bsl: BackupStorage) -> None:
 
 
 def test_delete_asks_for_confirmation(bsl: BackupStorage) -> None:
+    entry = "import sys; from restoreflow.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [
         sys.executable,
-        "-m",
-        "restoreflow.cli",
+        "-c",
+        entry,
         "restore",
         "delete",
         "shop-restore",

@@ -101,3 +101,44 @@ def test_include_cluster_resources_false_blocks_additional_cluster_items(sandbox
 
     assert sandbox.get("clusterroles.rbac.authorization.k8s.io", "reader") is None
     assert sandbox.get("pods", "web", "shop") is not None
+
+
+def test_concurrent_items_sharing_additional_items_write_each_object_once(sandbox, tmp_path):
+    location, _ = write_backup(
+        tmp_path,
+        [cluster_role("reader"), configmap("settings", "shop")]
+        + [pod(f"p{i:02}", "shop") for i in range(40)],
+    )
+    sandbox.clear_requests()
+    ctx = validate(make_plan(sandbox, location, included_resources=("pods",)), restore_name="shared")
+    fetch(ctx)
+    groups = prepare(ctx)
+    ctx.state["restorer"] = ItemRestorer(ctx, ctx.state["filters"], [NeedsRole()])
+    for group in groups:
+        restore_group(ctx, group)
+    result = finalize(ctx)
+
+    assert result.counts["created"] == 41  # 40 pods and the namespace; the extras are not included resources
+    assert len(posts(sandbox, "pods")) == 40
+    assert posts(sandbox, "configmaps") == []  # additional items still pass the resource filter
+
+
+def test_shared_additional_items_are_created_once(sandbox, tmp_path):
+    location, _ = write_backup(
+        tmp_path,
+        [cluster_role("reader"), configmap("settings", "shop")]
+        + [pod(f"p{i:02}", "shop") for i in range(40)],
+    )
+    sandbox.clear_requests()
+    plan = make_plan(sandbox, location, included_resources=("pods", "configmaps", "clusterroles"))
+    ctx = validate(plan, restore_name="shared-extras")
+    fetch(ctx)
+    groups = [g for g in prepare(ctx) if g.resource == "pods"]  # only the pods: the extras come with them
+    ctx.state["restorer"] = ItemRestorer(ctx, ctx.state["filters"], [NeedsRole()])
+    for group in groups:
+        restore_group(ctx, group)
+    result = finalize(ctx)
+
+    assert len(posts(sandbox, "configmaps")) == 1
+    assert len(posts(sandbox, "clusterroles.rbac.authorization.k8s.io")) == 1
+    assert result.resource_list["v1/ConfigMap"] == ["shop/settings(created)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from restoreflow.plan.model import ApiRetries, Retries, Timeouts
+from restoreflow.plan.model import ApiRetries, Concurrency, Retries, Timeouts
 from restoreflow.restore import run_restore
 from tests.engine.helpers import configmap, make_plan, namespace, posts, widget, widget_crd, write_backup
 
@@ -125,3 +125,15 @@ def test_rerun_after_cancellation_restores_the_rest_without_warnings(sandbox, tm
     assert second.results == {"warnings": {}, "errors": {}}
     assert len(sandbox.objects("configmaps", "shop")) >= 60
     assert second.counts["created"] + second.counts["skipped"] >= 60
+
+
+def test_the_token_bucket_paces_the_whole_restore(sandbox, tmp_path):
+    location, _ = write_backup(tmp_path, [configmap(f"c{i}", "shop") for i in range(12)])
+    sandbox.clear_requests()
+    plan = make_plan(sandbox, location, concurrency=Concurrency(workers=8, qps=10, burst=1))
+    result = run_restore(plan, restore_name="paced")
+
+    assert result.phase == "Completed"
+    times = sorted(r["time"] for r in posts(sandbox, "configmaps"))
+    assert len(times) == 12
+    assert times[-1] - times[0] >= 1.0  # 12 creates at 10 per second, whatever the 8 workers want

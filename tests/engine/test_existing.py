@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from restoreflow.plan.model import ApiRetries, Retries
 from restoreflow.restore import run_restore
 from tests.engine.helpers import BACKUP, configmap, kube_object, make_plan, namespace, write_backup
 
@@ -102,3 +103,47 @@ def test_long_backup_and_restore_names_become_valid_label_values(sandbox, tmp_pa
         assert len(labels[label]) == 63
         assert labels[label].startswith(full[:57]) and labels[label] != full[:63]
     assert result.status["spec"]["backupName"] == long_backup
+
+
+def node_port_service(labels=None):
+    spec = {
+        "type": "NodePort",
+        "selector": {"app": "web"},
+        "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30080}],
+    }
+    return kube_object("v1", "Service", "web", "shop", labels=labels, spec=spec)
+
+
+def test_a_service_whose_node_port_is_taken_by_itself_counts_as_existing(sandbox, tmp_path):
+    location, _ = write_backup(tmp_path, [namespace("shop"), node_port_service({"app": "web"})])
+    run_restore(make_plan(sandbox, location, preserve_node_ports=True), restore_name="first")
+    relabelled = sandbox.get("services", "web", "shop")
+    assert relabelled["spec"]["ports"][0]["nodePort"] == 30080
+
+    location2, _ = write_backup(tmp_path, [node_port_service({"app": "web", "tier": "front"})], name="b2")
+    result = run_restore(
+        make_plan(sandbox, location2, backup="b2", preserve_node_ports=True), restore_name="again"
+    )
+
+    assert result.results["errors"] == {}
+    assert result.results["warnings"]["namespaces"]["shop"] == [
+        'could not restore, Service "web" already exists. '
+        "Warning: the in-cluster version is different than the backed-up version"
+    ]
+    assert result.resource_list["v1/Service"] == ["shop/web(failed)"]
+
+
+def test_update_policy_falls_back_to_the_restore_labels_when_the_patch_fails(sandbox, tmp_path):
+    location = restore_twice_backup(tmp_path)
+    sandbox.load([namespace("shop"), configmap("settings", "shop", data={"mode": "dev"})])
+    sandbox.add_fault("verb=patch,resource=configmaps,count=1,code=500")
+    no_retries = Retries(api=ApiRetries(attempts=1))
+    plan = make_plan(sandbox, location, existing_resource_policy="update", retries=no_retries)
+    result = run_restore(plan, restore_name="fallback")
+
+    [warning] = result.results["warnings"]["namespaces"]["shop"]
+    assert "injected fault" in warning
+    assert result.resource_list["v1/ConfigMap"] == ["shop/settings(failed)"]
+    cm = sandbox.get("configmaps", "settings", "shop")
+    assert cm["data"] == {"mode": "dev"}  # the full patch failed...
+    assert cm["metadata"]["labels"]["velero.io/restore-name"] == "fallback"  # ...the labels were patched

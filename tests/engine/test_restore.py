@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
 from restoreflow.backup import BackupStorage
@@ -111,6 +112,7 @@ def test_resource_groups_are_ordered_before_any_write(sandbox, tmp_path):
     ctx = validate(make_plan(sandbox, location), restore_name="preview")
     fetch(ctx)
     groups = prepare(ctx)
+    ctx.close()
     assert [g.resource for g in groups] == [
         "customresourcedefinitions.apiextensions.k8s.io",
         "clusterroles.rbac.authorization.k8s.io",
@@ -205,7 +207,9 @@ def test_an_unknown_backup_fails_validation_and_leaves_a_record(sandbox, tmp_pat
     result = run_restore(make_plan(sandbox, location, backup="missing"), restore_name="bad")
 
     assert result.phase == "FailedValidation"
-    assert result.validation_errors and "missing" in result.validation_errors[0]
+    assert result.validation_errors == [
+        f'Error retrieving backup: backup "missing" not found in backup storage location {location}'
+    ]
     assert BackupStorage.open(location).restores.get("bad")["status"]["phase"] == "FailedValidation"
     assert posts(sandbox) == []
 
@@ -228,9 +232,58 @@ def test_a_resource_the_target_does_not_serve_is_reported(sandbox, tmp_path):
     location, builder = write_backup(tmp_path, [configmap("c", "shop")], name="b3")
     builder.add(gadget, resource="gadgets")
     builder.write(location)
+    ctx = validate(make_plan(sandbox, location, backup="b3"), restore_name="unknown-preview")
+    fetch(ctx)
+    served = {g.resource: g.served for g in prepare(ctx)}
+    ctx.close()
+    assert served == {"configmaps": True, "gadgets.example.org": False}
+
     result = run_restore(make_plan(sandbox, location, backup="b3"), restore_name="unknown")
 
     assert result.phase == "PartiallyFailed"
     [message] = result.results["errors"]["namespaces"]["shop"]
     assert message.startswith("error restoring gadgets.example.org/shop/g1: ")
     assert result.resource_list["example.org/v1/Gadget"] == ["shop/g1(failed)"]
+
+
+def test_progress_is_reported_at_most_about_once_a_second(sandbox, tmp_path):
+    location, _ = write_backup(tmp_path, [configmap(f"c{i}", "shop") for i in range(40)])
+    sandbox.add_fault("verb=create,resource=configmaps,latency=0.1")
+    seen = []
+    started = time.monotonic()
+    result = run_restore(make_plan(sandbox, location), restore_name="progress", on_progress=seen.append)
+    elapsed = time.monotonic() - started
+
+    assert result.phase == "Completed"
+    steps = [p.step for p in seen]
+    assert steps.index("validate") < steps.index("prepare") < steps.index("restore") < steps.index("finalize")
+    assert seen[-1].phase == "Completed"
+    assert seen[-1].items_restored == seen[-1].total_items == 40  # listed items
+    assert seen[-1].per_resource["configmaps"].done == 40
+    restored = [p.items_restored for p in seen]
+    assert restored == sorted(restored)
+    throttled = [p for p in seen if p.step == "restore"]
+    assert len(throttled) <= elapsed + 12  # forced reports at each group's end, else one a second
+
+
+def test_a_schedule_restores_its_latest_completed_backup(sandbox, tmp_path):
+    from datetime import UTC, datetime
+
+    older = datetime(2026, 11, 23, 1, tzinfo=UTC)
+    newer = datetime(2026, 11, 24, 1, tzinfo=UTC)
+    location, _ = write_backup(
+        tmp_path, [configmap("old", "shop")], name="nightly-1", schedule="nightly", start=older
+    )
+    write_backup(tmp_path, [configmap("new", "shop")], name="nightly-2", schedule="nightly", start=newer)
+    write_backup(
+        tmp_path, [configmap("partial", "shop")], name="nightly-3", schedule="nightly", phase="InProgress"
+    )
+    result = run_restore(
+        make_plan(sandbox, location, backup=None, schedule="nightly"), restore_name="scheduled"
+    )
+
+    assert result.phase == "Completed", result.results
+    assert result.backup_name == "nightly-2"
+    assert result.status["spec"]["scheduleName"] == "nightly"
+    assert sandbox.get("configmaps", "new", "shop") is not None
+    assert sandbox.get("configmaps", "old", "shop") is None

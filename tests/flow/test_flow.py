@@ -192,10 +192,10 @@ def test_one_restore_at_a_time_per_target_namespace(sandbox: Sandbox, storage: B
 
     sandbox.add_fault("verb=create,latency=0.05")  # long enough to overlap if nothing stopped it
     names = [unique("same"), unique("same"), unique("other")]
-    mappings = [{}, {}, {"shop": "shop-other"}]
+    mappings = [{}, {}, {"shop": "shop-other"}]  # (services keep their node ports: they would clash)
     with ThreadPoolExecutor(3) as pool:
         futures = [
-            pool.submit(run, storage, sandbox, name, namespaceMapping=mapping)
+            pool.submit(run, storage, sandbox, name, namespaceMapping=mapping, excludedResources=["services"])
             for name, mapping in zip(names, mappings, strict=True)
         ]
         states = [f.result() for f in futures]
@@ -208,3 +208,38 @@ def test_one_restore_at_a_time_per_target_namespace(sandbox: Sandbox, storage: B
             limit = client.read_global_concurrency_limit_by_name(f"restoreflow-target-{host}-{namespace}")
             assert limit.limit == 1 and limit.active_slots == 0
     assert sandbox.get("deployments.apps", "web", namespace="shop-other") is not None
+
+
+def _wait_for_retry(restore_name: str, task_name: str) -> None:
+    """Until the server shows the task waiting for its retry (the plan's phase retry delay)."""
+    from prefect.client.schemas.filters import FlowRunFilterName, TaskRunFilter, TaskRunFilterName
+
+    runs = FlowRunFilter(name=FlowRunFilterName(any_=[restore_name]))
+    tasks = TaskRunFilter(name=TaskRunFilterName(any_=[task_name]))
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            found = client.read_task_runs(flow_run_filter=runs, task_run_filter=tasks)
+            if found and found[0].state and found[0].state.name == "AwaitingRetry":
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"{task_name} of {restore_name} never waited for a retry")
+
+
+def test_a_phase_that_fails_once_is_retried_and_the_restore_completes(
+    sandbox: Sandbox, storage: BackupStorage
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    archive = Path(storage.archive_path("demo-backup"))
+    good = archive.read_bytes()
+    archive.write_bytes(good[: len(good) // 2])  # a truncated upload, fixed before the retry
+    name = unique("shop")
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run, storage, sandbox, name, retries={"phases": {"attempts": 3, "delay": "3s"}})
+        _wait_for_retry(name, "fetch backup")
+        archive.write_bytes(good)
+        state = future.result()
+    assert state.name == "Completed"
+    fetch = {r.name: r for r in task_runs(state)}["fetch backup"]
+    assert fetch.run_count == 2 and fetch.state.type == StateType.COMPLETED

@@ -149,6 +149,24 @@ def test_container_that_never_starts_times_out_the_wait(sandbox: Any) -> None:
     assert errors(ctx) == ["hook h in container app in pod shop/web not executed: context deadline exceeded"]
 
 
+def test_hook_whose_own_wait_expired_is_not_run_but_the_others_are(sandbox: Any) -> None:
+    sandbox.configure(pod_running_delay=1.0)
+    hurried = ExecHook(command=("echo", "late"), wait_timeout=0.2)
+    ctx = restore_context(sandbox, spec(hurried, ExecHook(command=("echo", "patient"), wait_timeout=10)))
+    run(ctx, create_pod(ctx))
+    assert errors(ctx) == ["hook h in container app expired before executing"]
+    assert (ctx.hook_status.attempted, ctx.hook_status.failed) == (2, 1)
+    assert "stdout: patient" in ctx.logs() and "stdout: late" not in ctx.logs()
+
+
+def test_pod_that_already_finished_does_not_run_hooks(sandbox: Any) -> None:
+    ctx = restore_context(sandbox, spec(ExecHook(command=("true",))))
+    pod = create_pod(ctx)
+    sandbox.load([{**pod, "status": {"phase": "Succeeded"}}])
+    run(ctx, pod)
+    assert errors(ctx) == ["hook h in container app in pod shop/web not executed: context canceled"]
+
+
 def test_unset_wait_timeout_takes_the_plans_finite_default(sandbox: Any) -> None:
     sandbox.configure(pod_running_delay=30)
     ctx = restore_context(sandbox, spec(ExecHook(command=("true",))), timeouts=Timeouts(hook_wait=0.5))

@@ -77,6 +77,13 @@ def test_terminating_namespace_refuses_content_then_disappears_with_it(
     assert core.create_namespace({"metadata": {"name": "old"}}).status.phase == "Active"
 
 
+def test_system_namespaces_may_not_be_deleted(core: client.CoreV1Api) -> None:
+    error = api_error(lambda: core.delete_namespace("kube-system"))
+    status = status_of(error)
+    assert (error.status, status["reason"]) == (403, "Forbidden")
+    assert status["message"] == 'namespaces "kube-system" is forbidden: this namespace may not be deleted'
+
+
 def widget_crd(**kw: object) -> dict:
     return crd("example.com", "Widget", "widgets", short_names=("wd",), status=True, **kw)  # type: ignore[arg-type]
 

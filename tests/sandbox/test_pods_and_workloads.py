@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -88,11 +89,25 @@ def test_exec_output_and_exit_codes(core: client.CoreV1Api) -> None:
         0,
     )
     assert exec_in(core, "box", ["sh", "-c", "nope"]) == ("", "sh: 1: nope: not found\n", 127)
-    out, _, code = exec_in(core, "box", ["nope"])
-    assert code == 126
-    assert out == (
+
+
+def test_exec_of_a_missing_executable_fails_as_containerd_reports_it(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("box"))
+    running(core, "box")
+    ws = stream(
+        core.connect_get_namespaced_pod_exec, "box", "default", command=["nope", "-x"],
+        stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+    )  # fmt: skip
+    ws.run_forever(timeout=5)
+    status = json.loads(ws.read_channel(3))
+    assert (status["status"], status["reason"], status["code"]) == ("Failure", "InternalError", 500)
+    assert status["message"].startswith(
+        "Internal error occurred: error executing command in container: failed to exec in container: "
+        'failed to start exec "'
+    )
+    assert status["message"].endswith(
         'OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": '
-        "executable file not found in $PATH: unknown\r\n"
+        "executable file not found in $PATH: unknown"
     )
 
 
@@ -352,3 +367,43 @@ def test_wait_for_first_consumer_binds_when_a_pod_uses_the_claim(core: client.Co
     bound = core.read_namespaced_persistent_volume_claim("data", "default")
     assert bound.status.phase == "Bound"
     assert bound.metadata.annotations["volume.kubernetes.io/selected-node"] == "node-1"
+
+
+def test_exec_through_the_asyncio_client(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+    import asyncio
+
+    from kubernetes.aio import client as aio_client
+    from kubernetes.aio.stream import WsApiClient
+
+    core.create_namespaced_pod("default", pod("box"))
+    running(core, "box")
+
+    async def main() -> str:
+        config = aio_client.Configuration()
+        config.host = sandbox.url
+        async with WsApiClient(configuration=config) as ws_api:
+            api = aio_client.CoreV1Api(api_client=ws_api)
+            return await api.connect_get_namespaced_pod_exec(
+                "box",
+                "default",
+                command=["sh", "-c", "echo one; echo two"],
+                stderr=True,
+                stdout=True,
+                tty=False,
+            )
+
+    assert asyncio.run(main()) == "one\ntwo\n"
+
+
+def test_exec_reads_stdin(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("box"))
+    running(core, "box")
+    ws = stream(
+        core.connect_get_namespaced_pod_exec, "box", "default", command=["cat"],
+        stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False,
+    )  # fmt: skip
+    ws.write_stdin("line one\n")
+    assert ws.readline_stdout(timeout=5) == "line one"
+    ws.close_channel(0)
+    ws.run_forever(timeout=5)
+    assert ws.returncode == 0

@@ -29,8 +29,8 @@ def serve(*args: str) -> tuple[subprocess.Popen, str]:
     return process, process.stdout.readline().strip()
 
 
-def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGINT)
+def stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    process.send_signal(sig)
     return process.wait(timeout=10)
 
 
@@ -55,6 +55,14 @@ def test_cli_serves_with_a_kubeconfig_and_state(tmp_path: Path) -> None:
         assert core.read_namespace("shop").status.phase == "Active"
     finally:
         assert stop(process) == 0
+
+
+def test_cli_stops_on_sigterm_and_removes_its_temporary_kubeconfig() -> None:
+    process, line = serve()
+    kubeconfig = Path(line.rsplit("kubeconfig: ", 1)[1])
+    assert kubeconfig.exists()
+    assert stop(process, signal.SIGTERM) == 0
+    assert not kubeconfig.exists()
 
 
 def test_cli_faults_from_flags(tmp_path: Path) -> None:

@@ -49,8 +49,9 @@ def with_snapshots(sandbox: Any) -> None:
 
 
 def restore(
-    sandbox: Any, tmp_path: Path, backup: BackupBuilder, plan: RestorePlan | None = None
+    sandbox: Any, tmp_path: Path, backup: BackupBuilder, plan: RestorePlan | None = None, **options: Any
 ) -> RestoreResult:
+    """Write the backup into a local storage location and restore it into the sandbox as `r1`."""
     location = tmp_path / "bsl"
     backup.write(str(location))
     plan = plan or make_plan()
@@ -59,7 +60,7 @@ def restore(
         source=replace(plan.spec.source, storage_location=str(location), backup_name=backup.name),
         target=Target(kubeconfig=str(sandbox.kubeconfig)),
     )
-    return run_restore(replace(plan, spec=spec), restore_name="r1")
+    return run_restore(replace(plan, spec=spec), restore_name="r1", **options)
 
 
 def namespace_errors(result: RestoreResult, name: str) -> list[str]:

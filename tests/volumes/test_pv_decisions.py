@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from restoreflow.restore import volumes
+from restoreflow.restore.volume_native import new_pv_name
 from restoreflow.restore.volumes import handle_persistent_volume, handle_persistent_volume_claim
 
 from .helpers import make_context, make_plan, pv, pvb, pvc
@@ -103,5 +104,5 @@ def test_claim_without_volume_is_unchanged() -> None:
 
 
 def test_new_pv_names_are_velero_clones() -> None:
-    name = volumes.new_pv_name()
+    name = new_pv_name()
     assert name.startswith("velero-clone-") and len(name) == len("velero-clone-") + 36

@@ -256,7 +256,14 @@ def pod_volume_restores(sandbox: Any) -> list[dict[str, Any]]:
 
 def test_pod_volume_restores_complete_and_the_pod_runs(sandbox: Any, tmp_path: Path) -> None:
     with_velero(sandbox)
-    result = restore(sandbox, tmp_path, fs_backup(), make_plan(mapping={"shop": "shop-drill"}))
+    seen: list[tuple[int, int]] = []
+    result = restore(
+        sandbox,
+        tmp_path,
+        fs_backup(),
+        make_plan(mapping={"shop": "shop-drill"}),
+        on_progress=lambda p: seen.append((p.volumes_done, p.volumes_total)),
+    )
     assert result.phase == "Completed", result.results
     restores = pod_volume_restores(sandbox)
     assert sorted(r["spec"]["volume"] for r in restores) == ["cache", "data"]
@@ -267,6 +274,9 @@ def test_pod_volume_restores_complete_and_the_pod_runs(sandbox: Any, tmp_path: P
     assert {r["metadata"]["labels"]["velero.io/pod-uid"] for r in restores} == {pod["metadata"]["uid"]}
     assert result.status["status"]["podVolumeRestores"] == {"attempted": 2, "completed": 2, "failed": 0}
     assert sandbox.get("persistentvolumes", "pv-1") is None
+    assert (0, 2) in seen and (2, 2) in seen
+    logs = BackupStorage.open(str(tmp_path / "bsl")).restores.logs("r1")
+    assert "pod volume restores: 2 of 2 done (0 failed)" in logs
 
 
 def test_failed_pod_volume_restore_is_an_error_for_the_pod(sandbox: Any, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ import argparse
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -477,17 +478,30 @@ def create_restore(args: argparse.Namespace) -> int:
         return 0
     request.check_backup()
     print(f'Restore request "{request.name}" submitted successfully.')
-    watcher = ProgressBar(request.storage, request.name) if args.wait else None
-    try:
-        phase = _submit(request, args) if args.deployment else _run_here(request)
-    finally:
-        if watcher:
-            watcher.stop()
-    if phase is None:
-        name = request.name
-        print(f"Run `restoreflow restore describe {name}` or `restoreflow restore logs {name}` for details.")
-        return 0
+    if args.deployment:
+        flow_run = _submit(request, args.deployment)
+        if not args.wait:
+            name = request.name
+            print(
+                f"Run `restoreflow restore describe {name}` or `restoreflow restore logs {name}` for details."
+            )
+            return 0
+        with _progress(request, args.wait):
+            phase = _follow(flow_run)
+    else:
+        with _progress(request, args.wait):
+            phase = _run_here(request)
     return _report(request, phase)
+
+
+@contextmanager
+def _progress(request: CreateRequest, wait: bool) -> Iterator[None]:
+    bar = ProgressBar(request.storage, request.name) if wait else None
+    try:
+        yield
+    finally:
+        if bar:
+            bar.stop()
 
 
 def _run_here(request: CreateRequest) -> str:
@@ -500,21 +514,31 @@ def _run_here(request: CreateRequest) -> str:
     return state.name if state.name in FINAL_PHASES else "Failed"
 
 
-def _submit(request: CreateRequest, args: argparse.Namespace) -> str | None:
-    """Submit to a deployment; with --wait, wait for its final state."""
+def _submit(request: CreateRequest, deployment: str) -> Any:
+    """Create a flow run of the deployment (`FLOW/DEPLOYMENT`, or a deployment of the `restore` flow)."""
     from prefect.deployments import run_deployment
 
-    name = args.deployment if "/" in args.deployment else f"restore/{args.deployment}"
+    name = deployment if "/" in deployment else f"restore/{deployment}"
     parameters = {"plan": request.plan_parameter, "restore_name": request.name, "labels": request.labels}
     try:
-        flow_run = run_deployment(name=name, parameters=parameters, timeout=None if args.wait else 0)
+        flow_run = run_deployment(name=name, parameters=parameters, timeout=0)
     except Exception as err:  # unknown deployment, unreachable server
         raise CliError(f"cannot submit to deployment {name}: {err}") from None
-    print(f"Flow run {flow_run.id} created from deployment {name}.")
-    if not args.wait:
-        return None
-    state = flow_run.state
-    return state.name if state and state.name in FINAL_PHASES else "Failed"
+    print(f"Flow run {flow_run.name} ({flow_run.id}) created from deployment {name}.")
+    return flow_run
+
+
+def _follow(flow_run: Any) -> str:
+    """Wait for a submitted flow run to end; its state name is the restore's phase."""
+    import time
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        while not (flow_run.state and flow_run.state.is_final()):
+            time.sleep(1)
+            flow_run = client.read_flow_run(flow_run.id)
+    return flow_run.state.name if flow_run.state.name in FINAL_PHASES else "Failed"
 
 
 def _report(request: CreateRequest, phase: str) -> int:

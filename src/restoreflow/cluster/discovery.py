@@ -71,6 +71,7 @@ class Discovery:
         self._resources: list[ResourceInfo] = []
         self._groups: dict[str, GroupVersions] = {}
         self._loaded = False
+        self.failed_groups: dict[str, str] = {}  # group version path -> why it could not be discovered
 
     def refresh(self) -> None:
         resources, groups = self._read_all()
@@ -92,11 +93,19 @@ class Discovery:
             ordered = [preferred, *(v for v in versions if v != preferred)]
             paths.extend((g["name"], v, f"/apis/{g['name']}/{v}") for v in ordered)
         with ThreadPoolExecutor(max_workers=8) as pool:
-            lists = list(pool.map(lambda p: self._fetch(p[2]), paths))
+            lists = list(pool.map(lambda p: self._fetch_tolerant(p[2]), paths))
         resources: list[ResourceInfo] = []
         for (group, version, _), body in zip(paths, lists, strict=True):
             resources.extend(_resource_infos(group, version, body.get("resources") or []))
         return resources, groups
+
+    def _fetch_tolerant(self, path: str) -> Any:
+        """One group version's resources; a group that fails discovery is left out, as client-go does."""
+        try:
+            return self._fetch(path)
+        except Exception as error:
+            self.failed_groups[path] = str(error)
+            return {}
 
     @property
     def resources(self) -> list[ResourceInfo]:

@@ -154,7 +154,7 @@ class RestoreContext:
     def backup_contents(self) -> BackupContents | None:
         return self.contents
 
-    # -- helpers used across phases --------------------------------------------------------------
+    # -- shared by the phases --------------------------------------------------------------------
     def target_namespace(self, source_namespace: str) -> str:
         """The namespace an item of `source_namespace` is restored into (namespaceMapping)."""
         if not source_namespace:
@@ -180,7 +180,12 @@ class RestoreContext:
     def logs(self) -> str:
         return self._log_buffer.text()
 
-    def close_log(self) -> None:
+    def close(self) -> None:
+        """Release the archive's work folder, the API connections and the log (nothing is written)."""
+        if self.contents is not None and self.contents.archive is not None:
+            self.contents.archive.close()
+        if self.cluster is not None:
+            self.cluster.close()
         self.log.removeHandler(self._log_buffer)
 
     def set_phase(self, phase: str | None = None, step: str | None = None) -> None:

@@ -114,7 +114,6 @@ class ItemRestorer:
         status, first = ctx.restored.claim(key)
         if not first:
             return self._wait_for(status)
-        status.owner = threading.get_ident()
         tally = Tally(ctx.results, target_namespace)
         try:
             self._pipeline(obj, item_from_backup, group_resource, target_namespace, status, tally)
@@ -131,7 +130,7 @@ class ItemRestorer:
 
     def _wait_for(self, status: ItemStatus) -> bool:
         """Another call restores this object: wait for it (unless it is our own caller, a cycle)."""
-        if getattr(status, "owner", None) != threading.get_ident():
+        if status.owner != threading.get_ident():
             status.done.wait(self.ctx.plan.spec.timeouts.resource)
         return status.exists
 
@@ -310,8 +309,7 @@ class ItemRestorer:
                 return None
             return info.at_version(api_version)
         cache_key = (group_resource, api_version, bool(namespace))
-        with self._infos_lock:
-            cached = self._infos.get(cache_key)
+        cached = self._infos.get(cache_key)
         if cached is not None:
             return cached
         info = discovery.resolve(group_resource)

@@ -27,6 +27,9 @@ class Namespaces:
 
     def ensure(self, target: str, source: str) -> None:
         """Return when `target` exists and is active; NamespaceError otherwise (reported once)."""
+        ready = self._ready.get(target)  # fast path, no lock: every item of a namespace asks
+        if ready is not None and ready.is_set() and target not in self._errors:
+            return
         with self._lock:
             event = self._ready.get(target)
             first = event is None

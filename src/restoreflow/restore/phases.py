@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from restoreflow.actions.selectors import SelectorError, from_label_selector
-from restoreflow.backup import BackupError, BackupStorage
+from restoreflow.backup import BackupError, BackupNotFound, BackupStorage, ScheduleHasNoBackup
 from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore import hooks, volumes
@@ -23,6 +23,7 @@ from restoreflow.restore.items import ItemRestorer
 from restoreflow.restore.record import RestoreResult, status_document
 from restoreflow.restore.selection import (
     CRDS,
+    MUST_HAVE,
     NAMESPACES,
     Filters,
     ItemRef,
@@ -121,6 +122,10 @@ def _check_source(ctx: RestoreContext) -> list[str]:
             record = ctx.storage.get_backup(ctx.backup_name)
         else:
             record = ctx.storage.latest_backup_of_schedule(ctx.schedule_name or "")
+    except ScheduleHasNoBackup as error:
+        return [str(error)]  # Velero's own words: "No backups found for schedule" ...
+    except BackupNotFound as error:
+        return [f"Error retrieving backup: {error}"]
     except BackupError as error:
         return [str(error)]
     ctx.backup_record, ctx.backup, ctx.backup_name = record, dict(record.raw), record.name
@@ -200,10 +205,8 @@ def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
     filters = Filters.from_spec(ctx.plan.spec, resolver.canonical)
     ctx.state["filters"] = filters
     priorities = ctx.plan.spec.priorities
-    first_pass = [resolver.canonical("customresourcedefinitions")]
+    first_pass = [resolver.canonical("customresourcedefinitions")]  # CRDs always go first
     order = first_pass + ordered_resources(priorities.high, priorities.low, inventory)
-    versions = source_versions(archive) if len(inventory) else {}
-    target_versions = ctx.cluster.discovery.group_versions()
     groups: list[ResourceGroup] = []
     processed: set[str] = set()
     for entry in order:
@@ -214,15 +217,12 @@ def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
         if not filters.include_resource(resource) or resource not in inventory:
             continue
         group = _select(ctx, filters, resource, inventory[resource])
-        if resource in versions:
-            target = target_versions.get(resource.partition(".")[2])
-            chosen = choose_version(versions[resource], target)
-            group.version = chosen
-            if chosen != versions[resource].preferred:
-                group.items = [_at_version(ref, chosen) for ref in group.items]
-        group.served = resolver.is_served(resource) or resolver.info(resource) is not None
+        group.served = resolver.info(resource) is not None
         if group.items:
             groups.append(group)
+            if not group.served:
+                ctx.log.warning("the target cluster does not serve %s: its items will fail", resource)
+    _choose_versions(ctx, groups)
     ctx.groups = groups
     with ctx.lock:
         ctx.progress.total_items = sum(len(g) for g in groups)
@@ -255,7 +255,7 @@ def _select(
         if not namespace and not filters.include_cluster_scoped_listing():
             continue
         for name in by_namespace[namespace]:
-            if filters.uses_labels and resource not in ("datauploads.velero.io",):
+            if filters.uses_labels and resource not in MUST_HAVE:
                 try:
                     labels = (archive.read_item(resource, namespace, name).get("metadata") or {}).get(
                         "labels"
@@ -269,8 +269,19 @@ def _select(
     return group
 
 
-def _at_version(ref: ItemRef, version: str) -> ItemRef:
-    return ItemRef(ref.resource_dir, ref.namespace, ref.name, version)
+def _choose_versions(ctx: RestoreContext, groups: list[ResourceGroup]) -> None:
+    """Where the backup holds several versions of a resource, read its items at the one chosen."""
+    versions = source_versions(ctx.contents.archive)
+    target_versions = ctx.cluster.discovery.group_versions()
+    for group in groups:
+        if group.resource not in versions:
+            continue
+        source = versions[group.resource]
+        group.version = choose_version(source, target_versions.get(group.resource.partition(".")[2]))
+        if group.version != source.preferred:  # the preferred version is also at the classic path
+            group.items = [
+                ItemRef(ref.resource_dir, ref.namespace, ref.name, group.version) for ref in group.items
+            ]
 
 
 # -- phase 4 ---------------------------------------------------------------------------------------
@@ -441,7 +452,8 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
         ctx.failure_reason = "restore cancelled"
     phase = _final_phase(ctx)
     ctx.completion_timestamp = datetime.now(UTC)
-    _close(ctx)
+    if ctx.cluster is not None and ctx.cluster.total_retries:
+        ctx.log.info("retried %d API calls: %s", ctx.cluster.total_retries, dict(ctx.cluster.retry_counts))
     ctx.log.info("restore %s finished: %s", ctx.name, phase)
     result = RestoreResult(
         name=ctx.name,
@@ -457,10 +469,10 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
         validation_errors=list(ctx.validation_errors),
         retries=ctx.cluster.total_retries if ctx.cluster else 0,
     )
-    _write_record(ctx, result)
     ctx.progress.phase = phase
     ctx.report_progress(force=True)
-    ctx.close_log()
+    _write_record(ctx, result)
+    ctx.close()
     ctx.state["result"] = result
     return result
 
@@ -471,14 +483,6 @@ def _final_phase(ctx: RestoreContext) -> str:
     if ctx.failure_reason:
         return "Failed"
     return "PartiallyFailed" if ctx.results.error_count else "Completed"
-
-
-def _close(ctx: RestoreContext) -> None:
-    """Release the archive's work folder and the API connections."""
-    if ctx.contents is not None and ctx.contents.archive is not None:
-        ctx.contents.archive.close()
-    if ctx.cluster is not None:
-        ctx.cluster.close()
 
 
 def _write_record(ctx: RestoreContext, result: RestoreResult) -> None:

@@ -124,7 +124,7 @@ class RestoredItems:
             status = self._items.get(key)
             if status is not None:
                 return status, False
-            status = self._items[key] = ItemStatus()
+            status = self._items[key] = ItemStatus(owner=threading.get_ident())
             return status, True
 
     def record(self, key: ItemKey, action: ItemAction) -> None:

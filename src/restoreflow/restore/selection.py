@@ -135,9 +135,6 @@ class Resolver:
         info = self.info(name)
         return info.group_resource if info else name
 
-    def is_served(self, group_resource: str) -> bool:
-        return any(r.group_resource == group_resource for r in self.served)
-
 
 def _crd_infos(crd: Mapping[str, Any]) -> list[ResourceInfo]:
     spec = crd.get("spec") or {}

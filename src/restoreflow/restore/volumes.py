@@ -14,36 +14,30 @@ from __future__ import annotations
 
 import copy
 import time
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.restore import volume_pod_restores as pvr
 from restoreflow.restore.metadata import get_valid_name
-from restoreflow.restore.snapshotters import SnapshotterError, load_volume_snapshotter
+from restoreflow.restore.volume_native import (
+    VolumeError,
+    claim_ref,
+    remap_claim_ref_namespace,
+    reset_volume_binding_info,
+    restore_native_snapshot,
+)
 
 if TYPE_CHECKING:
     from restoreflow.restore.context import RestoreContext
 
 NATIVE, PROVISION, RETAIN = "native", "provision", "retain"
-BINDING_ANNOTATIONS = ("pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller")
-ORIGINAL_PV_NAME = "velero.io/original-pv-name"
 PVC_NAME_ANNOTATION = "velero.io/pvc-name"
-PV_POLL_INTERVAL = 1.0
 TRACKER_KEY = "pod_volume_tracker"
 PROGRESS_LOG_INTERVAL = 5.0
 
 
-class VolumeError(Exception):
-    """A PV or PVC cannot be restored; the message is Velero's."""
-
-
 # -- the decision (pure) -----------------------------------------------------------------------
-def _claim_ref(pv: Mapping[str, Any]) -> Mapping[str, Any]:
-    return (pv.get("spec") or {}).get("claimRef") or {}
-
-
 def has_delete_reclaim_policy(pv: Mapping[str, Any]) -> bool:
     return (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete"
 
@@ -61,7 +55,7 @@ def method_from_volume_info(info: Mapping[str, Any], pv: Mapping[str, Any]) -> s
 def method_from_legacy_records(pv: Mapping[str, Any], contents: Any, has_data_upload: bool = False) -> str:
     """The pre-volume-info decision, checked in Velero's order."""
     name = pv["metadata"]["name"]
-    claim = _claim_ref(pv)
+    claim = claim_ref(pv)
     if any((s.get("spec") or {}).get("persistentVolumeName") == name for s in contents.volume_snapshots):
         return NATIVE
     if claim and any(_pvb_matches_claim(p, claim) for p in contents.pod_volume_backups):
@@ -89,30 +83,6 @@ def _snapshot_matches_claim(vs: Mapping[str, Any], claim: Mapping[str, Any]) -> 
     )
 
 
-def reset_volume_binding_info(obj: dict[str, Any]) -> dict[str, Any]:
-    """Velero's resetVolumeBindingInfo: drop the claimRef's uid/resourceVersion and binding annotations."""
-    claim = (obj.get("spec") or {}).get("claimRef")
-    if claim:
-        claim.pop("uid", None)
-        claim.pop("resourceVersion", None)
-    annotations = (obj.get("metadata") or {}).get("annotations")
-    if annotations:
-        for key in BINDING_ANNOTATIONS:
-            annotations.pop(key, None)
-    return obj
-
-
-def remap_claim_ref_namespace(pv: dict[str, Any], mapping: Mapping[str, str]) -> None:
-    claim = (pv.get("spec") or {}).get("claimRef")
-    if claim and claim.get("namespace") in mapping:
-        claim["namespace"] = mapping[claim["namespace"]]
-
-
-def new_pv_name() -> str:
-    """Velero's pvRenamer."""
-    return f"velero-clone-{uuid.uuid4()}"
-
-
 # -- persistent volumes ------------------------------------------------------------------------
 def handle_persistent_volume(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any] | None:
     """The PV to create (possibly renamed), or None when it is left to dynamic provisioning."""
@@ -127,7 +97,7 @@ def handle_persistent_volume(ctx: RestoreContext, pv: dict[str, Any]) -> dict[st
         ctx.log.info("Restoring persistent volume %s as-is (no snapshot, reclaim policy not Delete).", name)
         remap_claim_ref_namespace(obj, ctx.plan.spec.namespace_mapping)
         return reset_volume_binding_info(obj)
-    return _restore_native_snapshot(ctx, obj)
+    return restore_native_snapshot(ctx, obj)
 
 
 def restore_method(ctx: RestoreContext, pv: Mapping[str, Any]) -> str:
@@ -137,7 +107,7 @@ def restore_method(ctx: RestoreContext, pv: Mapping[str, Any]) -> str:
     if info is not None:
         return method_from_volume_info(info, pv)
     method = method_from_legacy_records(pv, contents)
-    if method == RETAIN and _claim_ref(pv) and _has_data_upload_result(ctx, _claim_ref(pv)):
+    if method == RETAIN and claim_ref(pv) and _has_data_upload_result(ctx, claim_ref(pv)):
         return PROVISION
     return method
 
@@ -155,147 +125,6 @@ def _has_data_upload_result(ctx: RestoreContext, claim: Mapping[str, Any]) -> bo
     except Exception as err:  # no Velero in the target: there is no data upload either
         ctx.log.debug("no DataUploadResult lookup possible: %s", err)
         return False
-
-
-def _restore_native_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any]:
-    """Velero's handlePVHasNativeSnapshot."""
-    old_name = pv["metadata"]["name"]
-    mapping = ctx.plan.spec.namespace_mapping
-    rename = _should_rename(ctx, pv)
-    remap_claim_ref_namespace(pv, mapping)
-    restore_snapshot = rename or _should_restore(ctx, old_name)
-    if restore_snapshot:
-        reset_volume_binding_info(pv)
-        try:
-            pv = _volume_from_snapshot(ctx, pv)
-        except Exception as err:
-            raise VolumeError(f"error executing PVAction for persistentvolumes/{old_name}: {err}") from err
-        rename = rename or pv["metadata"]["name"] != old_name
-    if rename:
-        new_name = pv["metadata"]["name"] if pv["metadata"]["name"] != old_name else new_pv_name()
-        ctx.renamed_pvs[old_name] = new_name
-        pv["metadata"]["name"] = new_name
-        _rename_tracked_volume(ctx, old_name, new_name)
-        pv["metadata"].setdefault("annotations", {})[ORIGINAL_PV_NAME] = old_name
-    return pv
-
-
-def _should_rename(ctx: RestoreContext, pv: Mapping[str, Any]) -> bool:
-    """Rename only when the claim's namespace is remapped and a PV of this name already exists."""
-    mapping = ctx.plan.spec.namespace_mapping
-    claim = _claim_ref(pv)
-    if not mapping or not claim or claim.get("namespace") not in mapping:
-        return False
-    return ctx.cluster.get("persistentvolumes", pv["metadata"]["name"]) is not None
-
-
-def _should_restore(ctx: RestoreContext, name: str) -> bool:
-    """Velero's shouldRestore: wait for a Released/deleting PV (or its claim, or namespace) to go away."""
-    deadline = time.monotonic() + ctx.plan.spec.timeouts.terminating_resource
-    while True:
-        decision = _in_cluster_pv_state(ctx, name)
-        if decision is not None:
-            return decision
-        if time.monotonic() >= deadline:
-            ctx.log.warning("timeout reached waiting for persistent volume %s to delete", name)
-            raise VolumeError(
-                f"error waiting on in-cluster persistentvolume {name}: context deadline exceeded"
-            )
-        if ctx.cancel.wait(min(PV_POLL_INTERVAL, max(0.0, deadline - time.monotonic()))):
-            raise VolumeError(f"error waiting on in-cluster persistentvolume {name}: context canceled")
-
-
-def _in_cluster_pv_state(ctx: RestoreContext, name: str) -> bool | None:
-    """True: restore the snapshot; False: leave the existing PV alone; None: keep waiting."""
-    existing = ctx.cluster.get("persistentvolumes", name)
-    if existing is None:
-        return True
-    if (existing.get("status") or {}).get("phase") == "Released" or _deleting(existing):
-        return None
-    claim = _claim_ref(existing)
-    if not claim:
-        return False
-    pvc = ctx.cluster.get("persistentvolumeclaims", claim.get("name", ""), claim.get("namespace"))
-    if pvc is None or _deleting(pvc):
-        return None
-    namespace = ctx.cluster.get("namespaces", claim.get("namespace", ""))
-    if (
-        namespace is None
-        or _deleting(namespace)
-        or (namespace.get("status") or {}).get("phase") == "Terminating"
-    ):
-        return None
-    return False
-
-
-def _deleting(obj: Mapping[str, Any]) -> bool:
-    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
-
-
-def _volume_from_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any]:
-    """Velero's pvRestorer.executePVAction: create the volume through the provider's plugin."""
-    if not ctx.plan.spec.restore_pvs:
-        return pv
-    name = pv["metadata"]["name"]
-    snapshot = next(
-        (
-            s
-            for s in ctx.contents.volume_snapshots
-            if (s.get("spec") or {}).get("persistentVolumeName") == name
-        ),
-        None,
-    )
-    if snapshot is None:
-        ctx.log.info("No snapshot found for persistent volume %s", name)
-        return pv
-    spec, status = snapshot.get("spec") or {}, snapshot.get("status") or {}
-    location = _snapshot_location(ctx, spec.get("location", ""))
-    snapshotter = load_volume_snapshotter((location.get("spec") or {}).get("provider", ""))
-    snapshotter.init(dict((location.get("spec") or {}).get("config") or {}))
-    volume_id = snapshotter.create_volume_from_snapshot(
-        status.get("providerSnapshotID", ""),
-        spec.get("volumeType", ""),
-        spec.get("volumeAZ", ""),
-        spec.get("volumeIOPS"),
-    )
-    ctx.log.info("successfully restored persistent volume %s from snapshot", name)
-    updated = snapshotter.set_volume_id(pv, volume_id)
-    _track_native_snapshot(ctx, updated, status.get("providerSnapshotID", ""), spec)
-    return updated
-
-
-def _snapshot_location(ctx: RestoreContext, name: str) -> dict[str, Any]:
-    namespace = ctx.plan.spec.transforms.velero_namespace
-    location = ctx.cluster.get("volumesnapshotlocations.velero.io", name, namespace)
-    if location is None:
-        raise SnapshotterError(f'volumesnapshotlocations.velero.io "{name}" not found')
-    return location
-
-
-def _track_native_snapshot(
-    ctx: RestoreContext, pv: Mapping[str, Any], snapshot_id: str, spec: Mapping[str, Any]
-) -> None:
-    with ctx.lock:
-        ctx.restore_volume_info.append(
-            {
-                "pvName": pv["metadata"]["name"],
-                "restoreMethod": "NativeSnapshot",
-                "snapshotDataMoved": False,
-                "nativeSnapshotInfo": {
-                    "snapshotHandle": snapshot_id,
-                    "volumeType": spec.get("volumeType", ""),
-                    "volumeAZ": spec.get("volumeAZ", ""),
-                    "iops": int(spec.get("volumeIOPS") or 0),
-                },
-            }
-        )
-
-
-def _rename_tracked_volume(ctx: RestoreContext, old_name: str, new_name: str) -> None:
-    with ctx.lock:
-        for info in ctx.restore_volume_info:
-            if info.get("pvName") == old_name and info.get("restoreMethod") == "NativeSnapshot":
-                info["pvName"] = new_name
 
 
 # -- persistent volume claims ------------------------------------------------------------------
@@ -406,34 +235,43 @@ def wait_pod_volume_restores(ctx: RestoreContext) -> None:
     tracker = _tracker(ctx)
     if not tracker.pending():
         return
-    namespace = ctx.plan.spec.transforms.velero_namespace
-    selector = f"velero.io/restore-uid={ctx.uid}"
     deadline = time.monotonic() + ctx.plan.spec.timeouts.fs_backup_restore
     ctx.log.info("Waiting for all pod volume restores to complete")
-    while tracker.pending():
-        try:
-            seen = ctx.cluster.list(
-                "podvolumerestores.velero.io", namespace=namespace, label_selector=selector
-            )
-        except Exception as err:
-            ctx.log.warning("could not list PodVolumeRestores: %s", err)
-            seen = []
-        for pod, finished in tracker.observe(seen):
-            _report_finished(ctx, pod, finished)
-        _publish_progress(ctx, tracker)
+    while _poll(ctx, tracker):
         remaining = deadline - time.monotonic()
-        if not tracker.pending() or remaining <= 0 or ctx.cancel.wait(min(pvr.POLL_INTERVAL, remaining)):
+        if remaining <= 0 or ctx.cancel.wait(min(pvr.POLL_INTERVAL, remaining)):
             break
+    if not ctx.cancel.is_set():
+        _give_up_on_unfinished(ctx, tracker)
+    _publish_progress(ctx, tracker, force=True)
+    ctx.log.info("Done waiting for all pod volume restores to complete")
+
+
+def _poll(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -> bool:
+    """One look at this restore's PodVolumeRestores; True while some are unfinished."""
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    selector = f"velero.io/restore-uid={ctx.uid}"
+    try:
+        seen = ctx.cluster.list("podvolumerestores.velero.io", namespace=namespace, label_selector=selector)
+    except Exception as err:  # a transient fault: the next poll looks again
+        ctx.log.warning("could not list PodVolumeRestores: %s", err)
+        seen = []
+    for pod, finished in tracker.observe(seen):
+        _report_finished(ctx, pod, finished)
+    _publish_progress(ctx, tracker)
+    return bool(tracker.pending())
+
+
+def _give_up_on_unfinished(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -> None:
     for pod in tracker.pending():
-        for volume in (v for n, v in pod.restores.items() if n not in pod.finished):
+        for name, volume in pod.restores.items():
+            if name in pod.finished:
+                continue
             ctx.results.add_error(
                 pod.namespace, f"pod {pod.namespace}/{pod.name} volume {volume}: {pvr.TIMED_OUT}"
             )
             _count(ctx, "failed")
-        pod.finished.update(
-            {n: {"status": {"phase": "Unfinished"}} for n in pod.restores if n not in pod.finished}
-        )
-    ctx.log.info("Done waiting for all pod volume restores to complete")
+            pod.finished[name] = {"status": {"phase": "Unfinished"}}
 
 
 def _count(ctx: RestoreContext, outcome: str) -> None:
@@ -479,13 +317,14 @@ def _restore_volume_info(pod: pvr.PodVolumes, volume: str, finished: Mapping[str
     }
 
 
-def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -> None:
+def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker, force: bool = False) -> None:
     """Volumes done into the restore's progress; bytes (where reported) into the log, every few seconds."""
     progress = tracker.progress
     with ctx.lock:
         ctx.progress.volumes_total = progress.total
         ctx.progress.volumes_done = progress.done
-        due = time.monotonic() >= ctx.state.get("pod_volume_progress_logged", 0.0) + PROGRESS_LOG_INTERVAL
+        last = ctx.state.get("pod_volume_progress_logged")
+        due = force or last is None or time.monotonic() >= last + PROGRESS_LOG_INTERVAL
         if due:
             ctx.state["pod_volume_progress_logged"] = time.monotonic()
     if due:
@@ -497,4 +336,4 @@ def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -> Non
             progress.bytes_done,
             progress.bytes_total,
         )
-    ctx.report_progress()
+    ctx.report_progress(force=force)

@@ -278,3 +278,14 @@ class Catalog:
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:
         return [t for t in self.types.values() if t.group == group and version in t.versions]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a resource request addresses."""
+
+    rtype: ResourceType
+    version: str
+    namespace: str  # "" for cluster-scoped objects, or a list across namespaces
+    name: str = ""
+    subresource: str = ""

@@ -2,7 +2,7 @@
 
 Create, get, list, update, patch and delete behave as the API server's generic registry does:
 resourceVersion preconditions, finalizers and deletionTimestamp, dry-run, generateName, status
-subresource, Terminating namespaces. Controllers (controllers.py) react to the stored changes.
+subresource, Terminating namespaces. Controllers (the controllers package) react to the stored changes.
 """
 
 from __future__ import annotations
@@ -12,32 +12,22 @@ import copy
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from restoreflow.sandbox import admission, status
-from restoreflow.sandbox.catalog import Catalog, ResourceType
+from restoreflow.sandbox.catalog import Catalog, ResourceType, Target
+from restoreflow.sandbox.controllers import Controllers
 from restoreflow.sandbox.options import SandboxOptions
 from restoreflow.sandbox.patching import apply_patch
 from restoreflow.sandbox.schemas import prune_object, version_schema
 from restoreflow.sandbox.selectors import field_matcher, label_matcher
 from restoreflow.sandbox.store import Store, new_uid, now
-from restoreflow.sandbox.validation import FieldError, invalid, object_meta
+from restoreflow.sandbox.validation import NAME_RULES, FieldError, invalid, object_meta
 
 Scheduler = Callable[[float, Callable[[], None]], None]
 Response = tuple[int, dict[str, Any]]
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a resource request addresses."""
-
-    rtype: ResourceType
-    version: str
-    namespace: str  # "" for cluster-scoped objects, or a list across namespaces
-    name: str = ""
-    subresource: str = ""
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
 class Cluster:
@@ -51,8 +41,6 @@ class Cluster:
         self._later = later
         self.random = random.Random(options.seed)
         self.allocations = admission.Allocations(options.port_range())
-        from restoreflow.sandbox.controllers import Controllers
-
         self.controllers = Controllers(self)
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -137,8 +125,6 @@ class Cluster:
         if creating and not meta.get("name") and meta.get("generateName"):
             prefix = meta["generateName"]
             masked = prefix[:-1] + "a" if prefix.endswith("-") else prefix
-            from restoreflow.sandbox.validation import NAME_RULES
-
             errors += [
                 FieldError("FieldValueInvalid", "metadata.generateName", prefix, m)
                 for m in NAME_RULES[rtype.name_rule](masked)
@@ -291,18 +277,12 @@ class Cluster:
     def _replace(self, target: Target, old: dict[str, Any], obj: dict[str, Any], dry_run: bool) -> Response:
         rtype = target.rtype
         meta = obj.setdefault("metadata", {})
-        old_meta = old["metadata"]
         if meta.get("name", target.name) != target.name:
             message = f"the name of the object ({meta.get('name')}) does not match the name on the URL"
             raise status.bad_request(f"{message} ({target.name})")
-        sent_rv = meta.get("resourceVersion") or ""
-        if sent_rv and sent_rv != old_meta.get("resourceVersion"):
-            raise status.conflict(self._gr(rtype), target.name, status.MODIFIED)
-        if not sent_rv and rtype.custom:
-            error = _RawFieldError(
-                "FieldValueInvalid", "metadata.resourceVersion", "0x0", "must be specified for an update"
-            )
-            raise invalid(rtype.qualified_kind, rtype.group, target.name, [error])
+        self._check_resource_version(
+            target, meta.get("resourceVersion") or "", old["metadata"]["resourceVersion"]
+        )
         obj = self._merge_system_fields(target, old, obj)
         self._validate(rtype, obj, creating=False)
         errors = []
@@ -322,6 +302,16 @@ class Cluster:
             gone = self.store.remove(rtype, obj["metadata"].get("namespace", ""), target.name)
             return 200, self.served(rtype, gone or obj, target.version)
         return 200, self.served(rtype, self.store.put(rtype, obj), target.version)
+
+    def _check_resource_version(self, target: Target, sent: str, stored: str) -> None:
+        """Optimistic concurrency: a stale version conflicts; custom resources require one."""
+        rtype = target.rtype
+        if sent and sent != stored:
+            raise status.conflict(self._gr(rtype), target.name, status.MODIFIED)
+        if not sent and rtype.custom:
+            detail = "must be specified for an update"
+            error = _RawFieldError("FieldValueInvalid", "metadata.resourceVersion", "0x0", detail)
+            raise invalid(rtype.qualified_kind, rtype.group, target.name, [error])
 
     def _merge_system_fields(
         self, target: Target, old: dict[str, Any], obj: dict[str, Any]
@@ -426,6 +416,8 @@ class Cluster:
             raise status.conflict(self._gr(target.rtype), target.name, why)
 
     def _delete_namespace(self, target: Target, old: dict[str, Any], dry_run: bool) -> Response:
+        if target.name in IMMORTAL_NAMESPACES:
+            raise status.forbidden(("", "namespaces"), target.name, "this namespace may not be deleted")
         if dry_run or old["metadata"].get("deletionTimestamp"):
             return 200, self.served(target.rtype, old, target.version)
         ns = copy.deepcopy(old)

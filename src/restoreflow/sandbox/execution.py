@@ -2,9 +2,10 @@
 the WebSocket channel protocol (`v4.channel.k8s.io`/`v5.channel.k8s.io`: stdout 1, stderr 2, and the
 exit Status on channel 3), as `kubernetes.stream.stream()` speaks it.
 
-Commands: `true`, `false`, `echo ARGS`, `sleep N`, `exit N`, `hostname`, `pwd`, and `sh -c`/`bash -c`
-scripts of those joined by `;`, `&&` and `||`. A missing executable fails as the container runtime
-reports it (exit 126 with the OCI message); an unknown command inside `sh -c` exits 127.
+Commands: `true`, `false`, `echo ARGS`, `sleep N`, `exit N`, `cat` (stdin to stdout), `hostname`, `pwd`,
+and `sh -c`/`bash -c` scripts of those joined by `;`, `&&` and `||`. A missing executable fails as
+containerd reports it (an InternalError Status on the error channel, no exit code); an unknown command
+inside `sh -c` exits 127 with `sh: 1: NAME: not found`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,12 +22,13 @@ from typing import Any
 from restoreflow.sandbox import status
 
 Write = Callable[[int, str], Awaitable[None]]
-STDOUT, STDERR, ERROR = 1, 2, 3
+STDIN, STDOUT, STDERR, ERROR, CLOSE = 0, 1, 2, 3, 255
+BUILTINS = ("true", "false", "echo", "sleep", "cat", "hostname", "pwd")
 SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash")
 
 
-def check_exec(pod: dict[str, Any] | None, name: str, container: str) -> str:
-    """The container to exec into, or the API server's error for this pod."""
+def check_exec(pod: dict[str, Any] | None, name: str, container: str) -> None:
+    """Raise the API server's (or kubelet's) error when this exec cannot start."""
     if pod is None:
         raise status.not_found(("", "pods"), name)
     spec = pod.get("spec") or {}
@@ -47,7 +50,6 @@ def check_exec(pod: dict[str, Any] | None, name: str, container: str) -> str:
         raise status.bad_request(f"pod {name} does not have a host assigned")
     if not _running(pod, container):
         raise status.bad_request(f'unable to upgrade connection: container not found ("{container}")')
-    return container
 
 
 def _running(pod: dict[str, Any], container: str) -> bool:
@@ -64,19 +66,23 @@ class Shell:
 
     write: Write
     hostname: str
-    env: dict[str, str] = field(default_factory=dict)
+    stdin: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
 
     async def run(self, argv: list[str]) -> dict[str, Any]:
         """Run argv; return the Status sent on the error channel."""
         if not argv:
             return _failure_status("command must not be empty")
         if argv[0] in SHELLS and len(argv) >= 3 and argv[1] == "-c":
-            code = await self.script(argv[2])
-        elif argv[0] in SHELLS and len(argv) == 1:
-            code = 0
-        else:
-            code = await self.command(argv, in_shell=False)
-        return exit_status(argv, code)
+            return exit_status(argv, await self.script(argv[2]))
+        if argv[0] in SHELLS and len(argv) == 1:
+            return exit_status(argv, 0)
+        if not self.known(argv[0]):
+            return _failure_status(_start_failure(argv[0]))
+        return exit_status(argv, await self.command(argv))
+
+    @staticmethod
+    def known(program: str) -> bool:
+        return program.rsplit("/", 1)[-1] in BUILTINS or program in SHELLS
 
     async def script(self, text: str) -> int:
         code = 0
@@ -92,10 +98,10 @@ class Shell:
                 continue
             if words[0] == "exit":
                 return _int(words[1]) if len(words) > 1 else code
-            code = await self.command(words, in_shell=True)
+            code = await self.command(words)
         return code
 
-    async def command(self, argv: list[str], in_shell: bool) -> int:
+    async def command(self, argv: list[str]) -> int:
         name, args = argv[0].rsplit("/", 1)[-1], argv[1:]
         if name == "true":
             return 0
@@ -109,6 +115,10 @@ class Shell:
         if name == "sleep" and args:
             await asyncio.sleep(float(args[0].rstrip("s")))
             return 0
+        if name == "cat" and not args:
+            while (chunk := await self.stdin.get()) is not None:
+                await self.write(STDOUT, chunk)
+            return 0
         if name == "hostname":
             await self.write(STDOUT, self.hostname + "\n")
             return 0
@@ -117,15 +127,8 @@ class Shell:
             return 0
         if name in SHELLS and len(args) >= 2 and args[0] == "-c":
             return await self.script(args[1])
-        if in_shell:
-            await self.write(STDERR, f"sh: 1: {argv[0]}: not found\n")
-            return 127
-        message = (
-            "OCI runtime exec failed: exec failed: unable to start container process: "
-            f'exec: "{argv[0]}": executable file not found in $PATH: unknown\r\n'
-        )
-        await self.write(STDOUT, message)
-        return 126
+        await self.write(STDERR, f"sh: 1: {argv[0]}: not found\n")
+        return 127
 
 
 def _split_script(text: str) -> list[tuple[str, str]]:
@@ -166,8 +169,26 @@ def exit_status(argv: list[str], code: int) -> dict[str, Any]:
     }
 
 
+def _start_failure(program: str) -> str:
+    """containerd's error for an executable the image does not have."""
+    exec_id = secrets.token_hex(32)
+    return (
+        "error executing command in container: failed to exec in container: "
+        f'failed to start exec "{exec_id}": OCI runtime exec failed: exec failed: '
+        f'unable to start container process: exec: "{program}": executable file not found in $PATH: unknown'
+    )
+
+
 def _failure_status(message: str) -> dict[str, Any]:
-    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError", "code": 500}
+    """An exec that could not start: InternalError on the error channel, as the kubelet sends it."""
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: {message}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
+    }
 
 
 def encode_status(state: dict[str, Any]) -> str:

@@ -218,31 +218,27 @@ class _ThreadServer:
 
 
 class _ProcessServer:
-    """The server as `python -m restoreflow.sandbox serve` (its own interpreter and GIL)."""
+    """The server as `python -m restoreflow.sandbox serve` (its own interpreter and GIL).
+
+    Its stderr goes to a file beside the kubeconfig, so a chatty server never blocks on a full pipe.
+    """
 
     def __init__(self, options: SandboxOptions, host: str, port: int, kubeconfig: str) -> None:
         command = [
-            sys.executable,
-            "-m",
-            "restoreflow.sandbox",
-            "serve",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--kubeconfig",
-            kubeconfig,
-            "--options-json",
-            json.dumps(options.to_dict()),
-        ]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            sys.executable, "-m", "restoreflow.sandbox", "serve", "--host", host, "--port", str(port),
+            "--kubeconfig", kubeconfig, "--options-json", json.dumps(options.to_dict()),
+        ]  # fmt: skip
+        self.log_path = Path(kubeconfig).with_name("sandbox-server.log")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         match = READY.search(line.strip())
         if not match:
             self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise RuntimeError(f"sandbox process did not start: {line}{err}")
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"sandbox process did not start: {line}{self.log_path.read_text()}")
         self.url = match["url"]
 
     def stop(self) -> None:
@@ -253,9 +249,8 @@ class _ProcessServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @contextlib.contextmanager

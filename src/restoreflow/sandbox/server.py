@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from restoreflow.sandbox import discovery, status
-from restoreflow.sandbox.cluster import Cluster, Target
-from restoreflow.sandbox.execution import ERROR, Shell, check_exec, encode_status
+from restoreflow.sandbox.catalog import Target
+from restoreflow.sandbox.cluster import Cluster
+from restoreflow.sandbox.execution import CLOSE, ERROR, STDIN, Shell, check_exec, encode_status
 from restoreflow.sandbox.faults import CODES, FaultRule, Faults
 from restoreflow.sandbox.initial import initial_objects
 from restoreflow.sandbox.options import SandboxOptions
@@ -97,6 +99,7 @@ class SandboxServer:
         self.reset()
 
     def reset(self, options: SandboxOptions | None = None) -> None:
+        """A fresh cluster in its initial state; timers of the old one become no-ops."""
         if self.cluster is not None:
             self.cluster.alive = False
         opts = options or self.initial
@@ -126,56 +129,39 @@ class SandboxServer:
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Every API request: logged, maybe faulted, then served (errors as Status bodies)."""
         query = dict(request.query)
         info = parse_path(request.method, request.path, query)
-        entry = {
-            "method": request.method,
-            "verb": info.verb,
-            "path": request.path_qs,
-            "resource": info.group_resource,
-            "namespace": info.namespace,
-            "name": info.name,
-            "subresource": info.subresource,
-            "dry_run": query.get("dryRun") == "All",
-            "code": 0,
-            "time": time.time(),
-        }
+        entry = _log_entry(request, info, query)
         self.log.append(entry)
         rule = self.faults.pick(info.verb, info.group_resource, info.namespace, info.name, info.subresource)
-        if rule is not None:
-            response = await self._fault(request, rule)
-            if response is not None:
-                entry["code"] = response.status
-                return response
-            if rule.drop:
-                entry["code"] = 0
-                return web.Response(status=500)
-        try:
-            response = await self._serve(request, info, query)
-        except status.PageNotFound:
-            response = web.Response(status=404, text="404 page not found\n", content_type="text/plain")
-        except status.ApiError as err:
-            response = _json(err.code, err.status())
+        if rule is not None and rule.latency:
+            await asyncio.sleep(rule.latency)
+        if rule is not None and rule.drop:
+            if request.transport is not None:
+                request.transport.abort()  # no answer at all; the log keeps code 0
+            return web.Response(status=500)
+        if rule is not None and rule.code is not None:
+            response = _fault_response(rule)
+        else:
+            response = await self._answer(request, info, query)
         entry["code"] = response.status
         return response
 
-    async def _fault(self, request: web.Request, rule: FaultRule) -> web.Response | None:
-        if rule.latency:
-            await asyncio.sleep(rule.latency)
-        if rule.drop:
-            if request.transport is not None:
-                request.transport.abort()
-            return None
-        if rule.code is None:
-            return None
-        reason, message = CODES[rule.code]
-        details: dict[str, Any] = {}
-        headers = {}
-        if rule.code == 429:
-            details = {"retryAfterSeconds": rule.retry_after}
-            headers["Retry-After"] = str(rule.retry_after)
-        body = status.ApiError(rule.code, reason, message, details).status()
-        return _json(rule.code, body, headers)
+    async def _answer(
+        self, request: web.Request, info: RequestInfo, query: dict[str, str]
+    ) -> web.StreamResponse:
+        try:
+            return await self._serve(request, info, query)
+        except status.PageNotFound:
+            return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+        except status.ApiError as err:
+            return _json(err.code, err.status())
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception as err:  # a sandbox bug still answers as an API server would
+            logging.getLogger(__name__).exception("sandbox failed on %s %s", request.method, request.path)
+            return _json(500, status.internal(f"{type(err).__name__}: {err}").status())
 
     async def _serve(
         self, request: web.Request, info: RequestInfo, query: dict[str, str]
@@ -341,7 +327,7 @@ class SandboxServer:
 
     async def _exec(self, request: web.Request, target: Target, query: dict[str, str]) -> web.StreamResponse:
         pod = self.state.store.get(target.rtype, target.namespace, target.name)
-        container = check_exec(pod, target.name, query.get("container", ""))
+        check_exec(pod, target.name, query.get("container", ""))
         if request.headers.get("Upgrade", "").lower() != "websocket":
             raise status.bad_request("Upgrade request required")
         argv = request.query.getall("command", [])
@@ -351,9 +337,12 @@ class SandboxServer:
         async def write(channel: int, text: str) -> None:
             await ws.send_bytes(bytes([channel]) + text.encode())
 
-        shell = Shell(write, hostname=target.name, env={"CONTAINER": container})
+        stdin: asyncio.Queue[str | None] = asyncio.Queue()
+        if query.get("stdin") not in ("true", "1"):
+            stdin.put_nowait(None)
+        shell = Shell(write, hostname=target.name, stdin=stdin)
         command = asyncio.ensure_future(shell.run(argv))
-        reader = asyncio.ensure_future(_until_closed(ws))
+        reader = asyncio.ensure_future(_read_stdin(ws, stdin))
         done, _ = await asyncio.wait({command, reader}, return_when=asyncio.FIRST_COMPLETED)
         if command in done:
             with contextlib.suppress(ConnectionResetError):
@@ -421,10 +410,45 @@ class SandboxServer:
         return found
 
 
-async def _until_closed(ws: web.WebSocketResponse) -> None:
+def _log_entry(request: web.Request, info: RequestInfo, query: dict[str, str]) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "verb": info.verb,
+        "path": request.path_qs,
+        "resource": info.group_resource,
+        "namespace": info.namespace,
+        "name": info.name,
+        "subresource": info.subresource,
+        "dry_run": query.get("dryRun") == "All",
+        "code": 0,
+        "time": time.time(),
+    }
+
+
+def _fault_response(rule: FaultRule) -> web.Response:
+    """The Status an overloaded or failing API server answers (429 with Retry-After, 5xx)."""
+    assert rule.code is not None
+    reason, message = CODES[rule.code]
+    details: dict[str, Any] = {}
+    headers = {}
+    if rule.code == 429:
+        details = {"retryAfterSeconds": rule.retry_after}
+        headers["Retry-After"] = str(rule.retry_after)
+    return _json(rule.code, status.ApiError(rule.code, reason, message, details).status(), headers)
+
+
+async def _read_stdin(ws: web.WebSocketResponse, stdin: asyncio.Queue[str | None]) -> None:
+    """Feed channel 0 to the command; return when the client closes (a v5 close of 0 ends stdin)."""
     async for msg in ws:
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-            return
+        if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT):
+            data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
+            if data[:1] == bytes([STDIN]):
+                stdin.put_nowait(data[1:].decode(errors="replace"))
+            elif data[:2] == bytes([CLOSE, STDIN]):
+                stdin.put_nowait(None)
+        elif msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            break
+    stdin.put_nowait(None)
 
 
 def _json(code: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:

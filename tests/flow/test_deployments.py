@@ -1,0 +1,82 @@
+"""prefect.yaml: `prefect deploy --all` against a Prefect server, then a restore through a process worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect import get_client
+from prefect.settings import PREFECT_API_URL
+
+from restoreflow.backup import BackupStorage, sample_backup
+from restoreflow.cli import main
+from restoreflow.sandbox import Sandbox
+from tests.flow.harness import plan_document, unique, write_plan
+
+REPO = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).parent / "prefect")
+
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
+
+
+def _prefect_env() -> dict[str, str]:
+    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PWD": str(REPO)}
+
+
+def _deploy() -> None:
+    env = _prefect_env()
+    pools = subprocess.run([PREFECT, "work-pool", "ls"], env=env, capture_output=True, text=True, check=True)
+    if " local " not in pools.stdout:
+        subprocess.run([PREFECT, "work-pool", "create", "local", "--type", "process"], env=env, check=True)
+    deploy = subprocess.run(
+        [PREFECT, "--no-prompt", "deploy", "--all"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+
+
+def test_deploy_all_creates_the_deployments() -> None:
+    _deploy()
+    with get_client(sync_client=True) as client:
+        on_demand = client.read_deployment_by_name("restore/restore")
+        drill = client.read_deployment_by_name("restore/nightly-dr-drill")
+    assert on_demand.entrypoint == "flows/restore.py:restore" and on_demand.work_pool_name == "local"
+    assert drill.parameters == {"plan": "plans/nightly-dr-drill.yaml"}
+    assert [s.schedule.cron for s in drill.schedules] == ["30 2 * * *"]
+    # `{{ $PWD }}` is the working copy `prefect deploy` ran in
+    assert drill.pull_steps == [{"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}]
+
+
+def test_restore_through_a_process_worker(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _deploy()
+    storage = BackupStorage.open(tmp_path / "bsl", create=True)
+    sample_backup(storage, "demo-backup")
+    plan = write_plan(tmp_path / "plan.yaml", plan_document(storage.url, sandbox.kubeconfig))
+    worker = subprocess.Popen(
+        [PREFECT, "worker", "start", "--pool", "local"],
+        cwd=REPO,
+        env=_prefect_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        name = unique("deployed")
+        code = main(
+            ["restore", "create", name, "--plan", str(plan), "--deployment", "restore/restore", "--wait"]
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "created from deployment restore/restore." in out
+    assert "Restore completed with status: Completed." in out
+    record = storage.restores.get(name)
+    assert record["status"]["phase"] == "Completed"
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(record["status"]["flowRunId"])
+    assert flow_run.name == name and flow_run.state.name == "Completed"
