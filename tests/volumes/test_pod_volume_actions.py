@@ -53,9 +53,6 @@ def test_pod_volume_restore_is_shaped_like_veleros() -> None:
     assert body["metadata"] == {
         "namespace": "velero",
         "generateName": "r-",
-        "ownerReferences": [
-            {"apiVersion": "velero.io/v1", "kind": "Restore", "name": "r", "uid": "ruid", "controller": True}
-        ],
         "labels": {
             "velero.io/restore-name": "r",
             "velero.io/restore-uid": "ruid",

@@ -125,7 +125,7 @@ def test_released_pv_is_waited_for_up_to_the_terminating_timeout(
     result = restore(sandbox, tmp_path, native_backup(), plan)
     assert result.phase == "PartiallyFailed"
     [error] = result.results["errors"]["cluster"]
-    assert error.endswith("error waiting on in-cluster persistentvolume pv-1: context deadline exceeded")
+    assert error == "error waiting on in-cluster persistentvolume pv-1: context deadline exceeded"
 
 
 def test_plugin_failure_fails_the_pv(sandbox: Any, tmp_path: Path, disks: None) -> None:
@@ -133,7 +133,7 @@ def test_plugin_failure_fails_the_pv(sandbox: Any, tmp_path: Path, disks: None) 
     result = restore(sandbox, tmp_path, native_backup(snapshot="snap-broken"))
     assert result.phase == "PartiallyFailed"
     [error] = result.results["errors"]["cluster"]
-    assert error.endswith("error executing PVAction for persistentvolumes/pv-1: the snapshot is gone")
+    assert error == "error executing PVAction for persistentvolumes/pv-1: the snapshot is gone"
     assert sandbox.get("persistentvolumes", "pv-1") is None
 
 

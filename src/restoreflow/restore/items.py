@@ -151,7 +151,11 @@ class ItemRestorer:
             ctx.log.info("%s is a mirror pod, not restoring it", rid)
             return
         if group_resource == "persistentvolumes":
-            pv = volumes.handle_persistent_volume(ctx, obj)
+            try:
+                pv = volumes.handle_persistent_volume(ctx, obj)
+            except volumes.VolumeError as error:
+                tally.error(str(error))
+                return
             if pv is None:
                 return
             obj = pv

@@ -118,21 +118,14 @@ def new_pod_volume_restore(
         spec["snapshotSize"] = backup.size
     if settings:
         spec["uploaderSettings"] = dict(settings)
+    # Unlike Velero's, no ownerReference: the target holds no Restore object, and the garbage
+    # collector deletes objects whose owners are all missing.
     return {
         "apiVersion": "velero.io/v1",
         "kind": "PodVolumeRestore",
         "metadata": {
             "namespace": velero_namespace,
             "generateName": f"{restore_name}-",
-            "ownerReferences": [
-                {
-                    "apiVersion": "velero.io/v1",
-                    "kind": "Restore",
-                    "name": restore_name,
-                    "uid": restore_uid,
-                    "controller": True,
-                }
-            ],
             "labels": labels,
         },
         "spec": spec,
