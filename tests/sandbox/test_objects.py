@@ -380,3 +380,35 @@ def test_request_log_names_kubernetes_verbs(sandbox: Sandbox, dyn: dynamic.Dynam
     (entry,) = sandbox.requests()
     assert (entry["verb"], entry["resource"], entry["namespace"]) == (verb, "secrets", "default")
     assert entry["code"] in (200, 201) and entry["time"] > 0
+
+
+def test_secret_string_data_is_folded_into_data(core: client.CoreV1Api) -> None:
+    created = core.create_namespaced_secret(
+        "default", {"metadata": {"name": "s"}, "stringData": {"user": "admin"}}
+    )
+    assert created.data == {"user": "YWRtaW4="} and created.string_data is None
+
+
+def test_immutable_config_map_data_cannot_change(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "fixed"}, "data": {"k": "v"}, "immutable": True}
+    )
+    error = api_error(lambda: core.patch_namespaced_config_map("fixed", "default", {"data": {"k": "w"}}))
+    assert status_of(error)["message"] == (
+        'ConfigMap "fixed" is invalid: data: Forbidden: field is immutable when `immutable` is set'
+    )
+    labelled = core.patch_namespaced_config_map("fixed", "default", {"metadata": {"labels": {"a": "b"}}})
+    assert labelled.metadata.labels == {"a": "b"}
+
+
+def test_config_keys_are_validated(core: client.CoreV1Api) -> None:
+    error = api_error(
+        lambda: core.create_namespaced_config_map(
+            "default", {"metadata": {"name": "c"}, "data": {"a b": "v"}}
+        )
+    )
+    assert status_of(error)["message"] == (
+        'ConfigMap "c" is invalid: data[a b]: Invalid value: "a b": a valid config key must consist of '
+        "alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', "
+        "regex used for validation is '[-._a-zA-Z0-9]+')"
+    )

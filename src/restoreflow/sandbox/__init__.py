@@ -5,7 +5,11 @@ from restoreflow.sandbox import start_sandbox
 with start_sandbox(velero_crds=True) as sb:
     api = kubernetes.client.CoreV1Api(sb.api_client())
 ```
-See `handle.Sandbox` for inspection and control, `faults` for fault rules, `pytest_plugin` for fixtures.
+
+Layout: `handle` (start_sandbox, the Sandbox handle), `server` (HTTP, exec, watch, faults, request
+log), `cluster` (REST semantics over the `store`), `admission` and `validation` (defaults, checks,
+Service allocation), `controllers/` (namespaces, CRDs, storage, pods, PodVolumeRestores, workloads),
+`catalog` and `discovery` (served types), `faults`, `crds`, `pytest_plugin`.
 """
 
 from restoreflow.sandbox.crds import snapshot_crds, velero_crds

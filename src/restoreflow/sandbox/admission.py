@@ -3,13 +3,14 @@ Service IP / nodePort allocation, only where a restore can notice."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
 from restoreflow.sandbox.catalog import ResourceType
-from restoreflow.sandbox.validation import FieldError
+from restoreflow.sandbox.validation import FieldError, config_key
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
@@ -237,6 +238,7 @@ def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
         default_workload(obj, kind)
     elif kind == "Secret":
         obj.setdefault("type", "Opaque")
+        _merge_string_data(obj)
     elif kind == "PersistentVolumeClaim":
         obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
     elif kind == "PersistentVolume":
@@ -290,14 +292,42 @@ PVC_UPDATE_FORBIDDEN = (
 )
 
 
+def _merge_string_data(secret: dict[str, Any]) -> None:
+    """`stringData` is write-only: the API server folds it into `data` (base64) and drops it."""
+    string_data = secret.pop("stringData", None) or {}
+    if string_data:
+        data = secret.setdefault("data", {}) or {}
+        data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in string_data.items()})
+        secret["data"] = data
+
+
 def validate_update(rtype: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> list[FieldError]:
     """The immutable parts a restore with `existingResourcePolicy: update` can run into."""
     kind = "" if rtype.custom else rtype.kind
+    if kind in ("ConfigMap", "Secret") and old.get("immutable") is True:
+        return _immutable_data_errors(old, new, ("data", "binaryData") if kind == "ConfigMap" else ("data",))
     if kind == "Pod" and _mutable_pod_spec(old.get("spec")) != _mutable_pod_spec(new.get("spec")):
         return [FieldError("FieldValueForbidden", "spec", detail=POD_UPDATE_FORBIDDEN)]
     if kind == "PersistentVolumeClaim" and _claim_spec(old.get("spec")) != _claim_spec(new.get("spec")):
         return [FieldError("FieldValueForbidden", "spec", detail=PVC_UPDATE_FORBIDDEN)]
     return []
+
+
+IMMUTABLE_SET = "field is immutable when `immutable` is set"
+
+
+def _immutable_data_errors(
+    old: dict[str, Any], new: dict[str, Any], fields: tuple[str, ...]
+) -> list[FieldError]:
+    errors = []
+    if new.get("immutable") is not True:
+        errors.append(FieldError("FieldValueForbidden", "immutable", detail=IMMUTABLE_SET))
+    errors += [
+        FieldError("FieldValueForbidden", name, detail=IMMUTABLE_SET)
+        for name in fields
+        if (old.get(name) or {}) != (new.get(name) or {})
+    ]
+    return errors
 
 
 def _mutable_pod_spec(spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -334,7 +364,19 @@ def validate_kind(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
         return [FieldError("FieldValueRequired", "spec.containers", detail="")]
     if kind == "CustomResourceDefinition":
         return _validate_crd(obj)
+    if kind in ("ConfigMap", "Secret"):
+        return _validate_data_keys(obj, ("data", "binaryData") if kind == "ConfigMap" else ("data",))
     return []
+
+
+def _validate_data_keys(obj: dict[str, Any], fields: tuple[str, ...]) -> list[FieldError]:
+    """Keys of ConfigMap and Secret data: IsConfigMapKey."""
+    errors = []
+    for name in fields:
+        for key in obj.get(name) or {}:
+            for message in config_key(key):
+                errors.append(FieldError("FieldValueInvalid", f"{name}[{key}]", key, message))
+    return errors
 
 
 def _validate_crd(crd: dict[str, Any]) -> list[FieldError]:

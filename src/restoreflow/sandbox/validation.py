@@ -14,7 +14,9 @@ _SUBDOMAIN = _LABEL + r"(\." + _LABEL + ")*"
 _DNS1035 = "[a-z]([-a-z0-9]*[a-z0-9])?"
 _QNAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _LABEL_VALUE = "(" + _QNAME + ")?"
+_CONFIG_KEY = "[-._a-zA-Z0-9]+"
 
+_CONFIG_KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
 _SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
     "and must start and end with an alphanumeric character"
@@ -153,6 +155,18 @@ def qualified_name(value: str) -> list[str]:
         errs.append("name part " + _max_len(63))
     if not re.fullmatch(_QNAME, name):
         errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME, "MyName", "my.name", "123-abc"))
+    return errs
+
+
+def config_key(value: str) -> list[str]:
+    """IsConfigMapKey: keys of ConfigMap and Secret data."""
+    errs = [_max_len(253)] if len(value) > 253 else []
+    if not re.fullmatch(_CONFIG_KEY, value):
+        errs.append(_regex_error(_CONFIG_KEY_MSG, _CONFIG_KEY, "key.name", "KEY_NAME", "key-name"))
+    if value in (".", ".."):
+        errs.append(f"must not be '{value}'")
+    elif value.startswith(".."):
+        errs.append("must not start with '..'")
     return errs
 
 
