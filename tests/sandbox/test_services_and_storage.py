@@ -69,6 +69,23 @@ def test_node_port_already_allocated(core: client.CoreV1Api) -> None:
     ]
 
 
+def test_recreating_a_service_with_its_own_node_port_is_invalid_not_already_exists(
+    core: client.CoreV1Api,
+) -> None:
+    """Ports are allocated before the object is stored, as on a real API server (Velero #2308)."""
+    core.create_namespaced_service("default", service("web", "NodePort", node_port=30081))
+    error = api_error(
+        lambda: core.create_namespaced_service("default", service("web", "NodePort", node_port=30081))
+    )
+    assert (error.status, status_of(error)["reason"]) == (422, "Invalid")
+    assert status_of(error)["message"] == (
+        'Service "web" is invalid: '
+        "spec.ports[0].nodePort: Invalid value: 30081: provided port is already allocated"
+    )
+    again = api_error(lambda: core.create_namespaced_service("default", service("web", "NodePort")))
+    assert (again.status, status_of(again)["reason"]) == (409, "AlreadyExists")
+
+
 def test_node_port_out_of_range(core: client.CoreV1Api) -> None:
     error = api_error(
         lambda: core.create_namespaced_service("default", service("far", "NodePort", node_port=40000))

@@ -173,6 +173,7 @@ class Cluster:
         name = meta["name"]
         self._namespace_gate(target, name)
         if self.store.get(rtype, meta.get("namespace", ""), name) is not None:
+            self._refuse_taken_addresses(rtype, obj, name)
             raise status.already_exists(self._gr(rtype), name)
         for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(key, None)
@@ -190,6 +191,17 @@ class Cluster:
         if dry_run:
             return 201, self.served(rtype, obj, target.version)
         return 201, self.served(rtype, self.store.put(rtype, obj), target.version)
+
+    def _refuse_taken_addresses(self, rtype: ResourceType, obj: dict[str, Any], name: str) -> None:
+        """A Service's IPs and ports are allocated before storage: a create repeating an existing
+        Service's explicit nodePort fails with 422 "already allocated", not 409 (Velero #2308)."""
+        if rtype.kind != "Service" or rtype.custom:
+            return
+        probe = copy.deepcopy(obj)
+        probe["metadata"] = {"namespace": "", "name": ""}  # an owner that holds nothing yet
+        errors = admission.allocate_service(self.allocations, probe, None, dry_run=True)
+        if errors:
+            raise invalid(rtype.qualified_kind, rtype.group, name, errors)
 
     def _allocate(
         self, rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, dry_run: bool
