@@ -131,7 +131,7 @@ def test_custom_resources_status_subresource_and_patches(sandbox: Sandbox, api: 
     assert (code, status["reason"]) == (415, "UnsupportedMediaType")
     assert status["message"] == (
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json"
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
     )
     stale = dict(created)
     stale["metadata"] = {k: v for k, v in created["metadata"].items() if k != "resourceVersion"}

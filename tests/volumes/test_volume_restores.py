@@ -11,7 +11,7 @@ import pytest
 from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.plan.model import Timeouts
 
-from .e2e import namespace, namespace_errors, restore, with_snapshots, with_velero
+from .e2e import namespace, restore, with_snapshots, with_velero
 from .helpers import app_pod, make_plan, pv, pvb, pvc
 from .test_snapshotters import install_plugin
 
@@ -279,12 +279,14 @@ def test_pod_volume_restores_complete_and_the_pod_runs(sandbox: Any, tmp_path: P
     assert "pod volume restores: 2 of 2 done (0 failed)" in logs
 
 
-def test_failed_pod_volume_restore_is_an_error_for_the_pod(sandbox: Any, tmp_path: Path) -> None:
+def test_failed_pod_volume_restore_is_a_velero_error(sandbox: Any, tmp_path: Path) -> None:
+    """Velero reports pod volume restore errors at the Velero level, not under the pod's namespace."""
     with_velero(sandbox)
     backup = fs_backup({"sandbox.restoreflow.dev/pod-volume-restore": "fail"})
     result = restore(sandbox, tmp_path, backup)
     assert result.phase == "PartiallyFailed"
-    errors = namespace_errors(result, "shop")
+    assert "namespaces" not in result.results["errors"]
+    errors = result.results["errors"]["velero"]
     assert len(errors) == 2
     assert all(e.startswith("pod shop/web volume ") and ": pod volume restore failed: " in e for e in errors)
     assert result.status["status"]["podVolumeRestores"] == {"attempted": 2, "completed": 0, "failed": 2}
@@ -295,7 +297,7 @@ def test_hanging_pod_volume_restore_times_out(sandbox: Any, tmp_path: Path) -> N
     backup = fs_backup({"sandbox.restoreflow.dev/pod-volume-restore": "hang"})
     result = restore(sandbox, tmp_path, backup, make_plan(timeouts=Timeouts(fs_backup_restore=1.0)))
     assert result.phase == "PartiallyFailed"
-    assert sorted(namespace_errors(result, "shop")) == [
+    assert sorted(result.results["errors"]["velero"]) == [
         "pod shop/web volume cache: timed out waiting for all PodVolumeRestores to complete",
         "pod shop/web volume data: timed out waiting for all PodVolumeRestores to complete",
     ]

@@ -350,7 +350,7 @@ class ItemRestorer:
     def _already_exists(self, info: ResourceInfo, obj: dict[str, Any], error: ApiError) -> bool:
         if error.already_exists:
             return True
-        if obj.get("kind") != "Service" or error.code != 422 or not error.causes:
+        if obj.get("kind") != "Service" or not error.causes:  # 422 for nodePorts, 500 for healthCheckNodePort
             return False
         if not all(PORT_ALLOCATED in (c.get("message") or "") for c in error.causes):
             return False

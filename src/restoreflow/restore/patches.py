@@ -61,12 +61,31 @@ def _same_number(a: Json, b: Json) -> bool:
     )
 
 
+# Content no server or controller fills in: any extra key in the live object is a real difference.
+CONTENT_FIELDS = ("data", "binaryData", "stringData")
+
+
 def semantically_equal(live: dict[str, Json], desired: dict[str, Json]) -> bool:
-    """The live object is the backed-up one: the same labels, and it contains everything else.
+    """The live object is the backed-up one: the same labels and content, and it contains the rest.
 
     Controllers add annotations (a bound claim's `pv.kubernetes.io/bind-completed`) and the API
-    server fills in defaults; neither makes a restored object different from its backup.
+    server fills in defaults; neither makes a restored object different from its backup. Labels,
+    other annotations and ConfigMap/Secret content are compared exactly, as Velero does.
     """
-    live_labels = (live.get("metadata") or {}).get("labels") or {}
-    desired_labels = (desired.get("metadata") or {}).get("labels") or {}
-    return live_labels == desired_labels and contains(live, desired)
+    live_meta, desired_meta = live.get("metadata") or {}, desired.get("metadata") or {}
+    if (live_meta.get("labels") or {}) != (desired_meta.get("labels") or {}):
+        return False
+    live_notes = live_meta.get("annotations") or {}
+    if any(
+        not _system_annotation(k) for k in live_notes.keys() - (desired_meta.get("annotations") or {}).keys()
+    ):
+        return False
+    if any((live.get(key) or {}) != (desired.get(key) or {}) for key in CONTENT_FIELDS):
+        return False
+    return contains(live, desired)
+
+
+def _system_annotation(key: str) -> bool:
+    """Annotations Kubernetes itself adds (`pv.kubernetes.io/...`, `deployment.kubernetes.io/...`)."""
+    prefix = key.partition("/")[0] if "/" in key else ""
+    return prefix.endswith(("kubernetes.io", "k8s.io"))

@@ -70,10 +70,16 @@ class Results:
         self._emit("error", None, message)
 
     def _emit(self, level: str, namespace: str | None, message: str) -> None:
+        """Log it in the restore controller's words: "Namespace shop, resource restore error: ..."."""
         if self._log is None:
             return
-        where = "velero" if namespace is None else (f"namespace {namespace}" if namespace else "cluster")
-        self._log.log(30 if level == "warning" else 40, "%s (%s)", message, where)
+        if namespace is None:
+            where = "Velero restore"
+        elif namespace:
+            where = f"Namespace {namespace}, resource restore"
+        else:
+            where = "Cluster resource restore"
+        self._log.log(30 if level == "warning" else 40, "%s %s: %s", where, level, message)
 
     def to_dict(self) -> dict[str, Any]:
         """`restore-<R>-results.gz` content: {"warnings": Result, "errors": Result}."""

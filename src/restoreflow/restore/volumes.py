@@ -188,7 +188,7 @@ def start_pod_volume_restores(
             )
             created = ctx.cluster.create("podvolumerestores.velero.io", body)
         except Exception as err:
-            ctx.results.add_error(namespace, f"pod {namespace}/{name} volume {volume}: {err}")
+            ctx.results.add_velero_error(f"pod {namespace}/{name} volume {volume}: {err}")
             continue
         _tracker(ctx).add(namespace, name, created["metadata"]["name"], volume)
         _count(ctx, "attempted")
@@ -267,9 +267,7 @@ def _give_up_on_unfinished(ctx: RestoreContext, tracker: pvr.PodVolumeTracker) -
         for name, volume in pod.restores.items():
             if name in pod.finished:
                 continue
-            ctx.results.add_error(
-                pod.namespace, f"pod {pod.namespace}/{pod.name} volume {volume}: {pvr.TIMED_OUT}"
-            )
+            ctx.results.add_velero_error(f"pod {pod.namespace}/{pod.name} volume {volume}: {pvr.TIMED_OUT}")
             _count(ctx, "failed")
             pod.finished[name] = {"status": {"phase": "Unfinished"}}
 
@@ -284,7 +282,7 @@ def _report_finished(ctx: RestoreContext, pod: pvr.PodVolumes, finished: Mapping
     volume = pod.restores[finished["metadata"]["name"]]
     message = pvr.failure_message(finished)
     if message is not None:
-        ctx.results.add_error(pod.namespace, f"pod {pod.namespace}/{pod.name} volume {volume}: {message}")
+        ctx.results.add_velero_error(f"pod {pod.namespace}/{pod.name} volume {volume}: {message}")
     _count(ctx, "failed" if message else "completed")
     ctx.log.info(
         "pod volume restore of %s/%s volume %s: %s",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from restoreflow.sandbox.catalog import ResourceType
-from restoreflow.sandbox.validation import FieldError, config_key
+from restoreflow.sandbox.validation import FieldError, GoText, config_key, go_map
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
@@ -22,6 +22,14 @@ EMPTY_STATUS: dict[str, dict[str, Any]] = {
     "StatefulSet": {"replicas": 0, "availableReplicas": 0},
     "ReplicaSet": {"replicas": 0},
     "ReplicationController": {"replicas": 0},
+    "HorizontalPodAutoscaler": {"currentReplicas": 0, "desiredReplicas": 0},
+    "VolumeAttachment": {"attached": False},
+    "PodDisruptionBudget": {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
     "DaemonSet": {
         "currentNumberScheduled": 0,
         "numberMisscheduled": 0,
@@ -172,7 +180,17 @@ def _image_pull_policy(image: str) -> str:
     return "Always" if tag in ("", "latest") else "IfNotPresent"
 
 
+VOLUME_SOURCES_WITH_MODE = ("configMap", "secret", "projected", "downwardAPI")
+
+
 def default_pod_spec(spec: dict[str, Any]) -> None:
+    for volume in spec.get("volumes") or []:
+        for source in VOLUME_SOURCES_WITH_MODE:
+            if isinstance(volume.get(source), dict):
+                volume[source].setdefault("defaultMode", 420)
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        for port in container.get("ports") or []:
+            port.setdefault("protocol", "TCP")
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
@@ -222,6 +240,124 @@ def default_workload(obj: dict[str, Any], kind: str) -> None:
         default_pod_spec(template_spec)
 
 
+def default_job_spec(spec: dict[str, Any]) -> None:
+    """SetDefaults_Job: one completion at a time, six retries, a non-indexed, running Job."""
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault(
+        "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
+    )
+    template_spec = (spec.get("template") or {}).get("spec")
+    if isinstance(template_spec, dict):
+        default_pod_spec(template_spec)
+
+
+def _default_webhooks(obj: dict[str, Any], mutating: bool) -> None:
+    for hook in obj.get("webhooks") or []:
+        hook.setdefault("failurePolicy", "Fail")
+        hook.setdefault("matchPolicy", "Equivalent")
+        hook.setdefault("namespaceSelector", {})
+        hook.setdefault("objectSelector", {})
+        hook.setdefault("timeoutSeconds", 10)
+        if mutating:
+            hook.setdefault("reinvocationPolicy", "Never")
+        for rule in hook.get("rules") or []:
+            rule.setdefault("scope", "*")
+        service = (hook.get("clientConfig") or {}).get("service")
+        if isinstance(service, dict):
+            service.setdefault("port", 443)
+
+
+def _default_simple(kind: str, obj: dict[str, Any]) -> None:
+    """The remaining per-kind defaults a restored object shows."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    if kind == "StorageClass":
+        obj.setdefault("reclaimPolicy", "Delete")
+        obj.setdefault("volumeBindingMode", "Immediate")
+    elif kind == "PriorityClass":
+        obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    elif kind == "NetworkPolicy":
+        types = spec.setdefault("policyTypes", ["Ingress"])
+        if spec.get("egress") and "Egress" not in types:
+            types.append("Egress")
+        for rule in [*(spec.get("ingress") or []), *(spec.get("egress") or [])]:
+            for port in rule.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+    elif kind == "CronJob":
+        spec.setdefault("concurrencyPolicy", "Allow")
+        spec.setdefault("suspend", False)
+        spec.setdefault("successfulJobsHistoryLimit", 3)
+        spec.setdefault("failedJobsHistoryLimit", 1)
+        template_spec = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+            "spec"
+        )
+        if isinstance(template_spec, dict):
+            default_pod_spec(template_spec)
+    elif kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+        _default_webhooks(obj, kind == "MutatingWebhookConfiguration")
+    elif kind == "Endpoints":
+        for subset in obj.get("subsets") or []:
+            for port in subset.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+
+
+JOB_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
+JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+
+
+def generate_job_selector(job: dict[str, Any]) -> None:
+    """A Job without `manualSelector: true` selects its pods by its own uid; labels already on the
+    template are kept (validation then rejects a stale uid, as when a Job is restored unchanged)."""
+    spec = job.setdefault("spec", {})
+    if spec.get("manualSelector") is True:
+        return
+    meta = job["metadata"]
+    template = spec.setdefault("template", {})
+    if not isinstance(template.get("metadata"), dict):
+        template["metadata"] = {}
+    if not isinstance(template["metadata"].get("labels"), dict):
+        template["metadata"]["labels"] = {}
+    labels = template["metadata"]["labels"]
+    for key in JOB_NAME_LABELS:
+        labels.setdefault(key, meta["name"])
+    for key in JOB_UID_LABELS:
+        labels.setdefault(key, meta["uid"])
+    selector = spec.get("selector") or {}
+    spec["selector"] = selector
+    selector.setdefault("matchLabels", {}).setdefault(JOB_UID_LABELS[0], meta["uid"])
+
+
+def validate_job_selector(job: dict[str, Any]) -> list[FieldError]:
+    """ValidateGeneratedSelector: the template must carry this Job's uid and name labels."""
+    spec = job.get("spec") or {}
+    if spec.get("manualSelector") is True:
+        return []
+    meta = job["metadata"]
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    errors = []
+    expected = [(key, meta["uid"]) for key in JOB_UID_LABELS] + [
+        (key, meta["name"]) for key in JOB_NAME_LABELS
+    ]
+    for key, value in sorted(expected, key=lambda kv: (kv[0] not in ("controller-uid", "job-name"), kv[0])):
+        if labels.get(key) != value:
+            path = f"spec.template.metadata.labels[{key}]"
+            errors.append(FieldError("FieldValueInvalid", path, labels, f"must be '{value}'"))
+    selector = spec.get("selector") or {}
+    if (selector.get("matchLabels") or {}).get(JOB_UID_LABELS[0]) != meta["uid"]:
+        shown = GoText(
+            f"v1.LabelSelector{{MatchLabels:{go_map(selector.get('matchLabels') or {})}, "
+            "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
+        )
+        errors.append(
+            FieldError("FieldValueInvalid", "spec.selector", shown, "`selector` not auto-generated")
+        )
+    return errors
+
+
 def default_class_name(storage_classes: list[dict[str, Any]]) -> str | None:
     for sc in storage_classes:
         if (sc["metadata"].get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
@@ -245,6 +381,10 @@ def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
         spec = obj.setdefault("spec", {})
         spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
         spec.setdefault("volumeMode", "Filesystem")
+    elif kind == "Job":
+        default_job_spec(obj.setdefault("spec", {}))
+    else:
+        _default_simple(kind, obj)
 
 
 def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_class: str | None) -> None:
@@ -279,6 +419,15 @@ def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_clas
         obj["status"] = {"conditions": [], "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": []}
     elif kind == "Service":
         obj["status"] = {"loadBalancer": {}}
+    elif kind == "Job":
+        generate_job_selector(obj)
+
+
+def validate_created(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
+    """Checks that need what create fills in (the uid)."""
+    if rtype.kind == "Job" and not rtype.custom:
+        return validate_job_selector(obj)
+    return []
 
 
 POD_UPDATE_FORBIDDEN = (

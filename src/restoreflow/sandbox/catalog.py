@@ -30,6 +30,21 @@ RETURNS_DELETED = frozenset(
 )  # fmt: skip
 
 
+# Types whose objects carry metadata.generation (their strategies set it on create, bump it on spec changes).
+TRACKS_GENERATION = frozenset(
+    {
+        "deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
+        "replicationcontrollers", "jobs.batch", "cronjobs.batch", "horizontalpodautoscalers.autoscaling",
+        "networkpolicies.networking.k8s.io", "ingresses.networking.k8s.io", "poddisruptionbudgets.policy",
+        "customresourcedefinitions.apiextensions.k8s.io",
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "validatingadmissionpolicies.admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings.admissionregistration.k8s.io",
+    }
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ResourceType:
     """One served resource, e.g. group "apps", resource "deployments", kind "Deployment"."""
@@ -72,6 +87,10 @@ class ResourceType:
     @property
     def returns_deleted(self) -> bool:
         return not self.custom and self.group_resource in RETURNS_DELETED
+
+    @property
+    def tracks_generation(self) -> bool:
+        return self.custom or self.group_resource in TRACKS_GENERATION
 
     def has_status(self) -> bool:
         return "status" in self.subresources
@@ -163,14 +182,15 @@ BUILTIN: tuple[ResourceType, ...] = (
     ),
     _t("batch", "v1", "cronjobs", "CronJob", True, "cj", subresources=_ST, categories=_ALL),
     _t("batch", "v1", "jobs", "Job", True, subresources=_ST, categories=_ALL),
-    _t(
+    ResourceType(
         "autoscaling",
-        "v2",
+        ("v2", "v1"),
         "horizontalpodautoscalers",
         "HorizontalPodAutoscaler",
         True,
-        "hpa",
+        ("hpa",),
         subresources=_ST,
+        categories=_ALL,
     ),
     _t("coordination.k8s.io", "v1", "leases", "Lease", True),
     _t("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
@@ -193,7 +213,9 @@ BUILTIN: tuple[ResourceType, ...] = (
     _t("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", False, subresources=_ST),
     _t("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
     _t("networking.k8s.io", "v1", "ingresses", "Ingress", True, "ing", subresources=_ST),
+    _t("networking.k8s.io", "v1", "ipaddresses", "IPAddress", False, "ip"),
     _t("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, "netpol"),
+    _t("networking.k8s.io", "v1", "servicecidrs", "ServiceCIDR", False, subresources=_ST),
     _t("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", False),
     _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, "pdb", subresources=_ST),
     _t("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, "pc"),

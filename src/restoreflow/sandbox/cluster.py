@@ -17,9 +17,10 @@ from typing import Any
 from restoreflow.sandbox import admission, status
 from restoreflow.sandbox.catalog import Catalog, ResourceType, Target
 from restoreflow.sandbox.controllers import Controllers
+from restoreflow.sandbox.controllers.garbage import FOREGROUND, drop_owner
 from restoreflow.sandbox.options import SandboxOptions
-from restoreflow.sandbox.patching import apply_patch
-from restoreflow.sandbox.schemas import prune_object, version_schema
+from restoreflow.sandbox.patching import APPLY, apply_configuration, apply_patch, forget_unapplied, media_type
+from restoreflow.sandbox.schemas import prune_object, validate_object, version_schema
 from restoreflow.sandbox.selectors import field_matcher, label_matcher
 from restoreflow.sandbox.store import Store, new_uid, now
 from restoreflow.sandbox.validation import NAME_RULES, FieldError, invalid, object_meta
@@ -42,6 +43,8 @@ class Cluster:
         self.random = random.Random(options.seed)
         self.allocations = admission.Allocations(options.port_range())
         self.controllers = Controllers(self)
+        # (uid, field manager, subresource) -> the configuration it last applied
+        self.applied: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     # -- scheduling ---------------------------------------------------------------------------------
 
@@ -82,7 +85,8 @@ class Cluster:
             meta["namespace"] = "default"
         meta.setdefault("uid", new_uid())
         meta.setdefault("creationTimestamp", now())
-        meta.setdefault("generation", 1)
+        if rtype.tracks_generation:
+            meta.setdefault("generation", 1)
         meta.pop("resourceVersion", None)
         if rtype.kind == "Namespace" and not rtype.custom:
             obj.setdefault("status", {"phase": "Active"})
@@ -135,15 +139,23 @@ class Cluster:
                 rtype.qualified_kind, rtype.group, meta.get("name") or meta.get("generateName", ""), errors
             )
 
-    def _pruned(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        """Custom resources keep only what their CRD's schema declares (structural pruning)."""
-        if not rtype.custom:
-            return obj
+    def _schema(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any] | None:
         crd = self.find(
             "customresourcedefinitions.apiextensions.k8s.io", "", f"{rtype.resource}.{rtype.group}"
         )
-        version = obj.get("apiVersion", "").rpartition("/")[2]
-        return prune_object(obj, version_schema(crd, version))
+        return version_schema(crd, obj.get("apiVersion", "").rpartition("/")[2])
+
+    def _pruned(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Custom resources keep only what their CRD's schema declares (structural pruning), then
+        must satisfy it (422 Invalid with the schema validator's messages)."""
+        if not rtype.custom:
+            return obj
+        schema = self._schema(rtype, obj)
+        pruned = prune_object(obj, schema)
+        errors = validate_object(pruned, schema)
+        if errors:
+            raise invalid(rtype.qualified_kind, rtype.group, obj["metadata"].get("name", ""), errors)
+        return pruned
 
     def _generate_name(self, prefix: str) -> str:
         return prefix + "".join(self.random.choice(_NAME_CHARS) for _ in range(5))
@@ -179,13 +191,15 @@ class Cluster:
             meta.pop(key, None)
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = now()
-        meta["generation"] = 1
+        meta.pop("generation", None)
+        if rtype.tracks_generation:
+            meta["generation"] = 1
         default_class = (
             self._default_storage_class() if rtype.group_resource == "persistentvolumeclaims" else None
         )
         admission.apply_create_defaults(rtype, obj, default_class)
         obj = self._pruned(rtype, obj)
-        errors = self._allocate(rtype, obj, None, dry_run)
+        errors = admission.validate_created(rtype, obj) or self._allocate(rtype, obj, None, dry_run)
         if errors:
             raise invalid(rtype.qualified_kind, rtype.group, name, errors)
         if dry_run:
@@ -275,16 +289,74 @@ class Cluster:
 
     def update(self, target: Target, body: Any, dry_run: bool = False) -> Response:
         obj = _as_object(body)
+        rtype = target.rtype
+        missing = self.store.get(rtype, target.namespace, target.name) is None
+        if (
+            missing
+            and not target.subresource
+            and not rtype.custom
+            and rtype.group_resource in CREATE_ON_UPDATE
+        ):
+            meta = obj.setdefault("metadata", {})
+            if isinstance(meta, dict) and meta.get("name", target.name) == target.name:
+                meta["name"] = target.name
+                meta.pop("resourceVersion", None)
+                return self.create(Target(rtype, target.version, target.namespace), obj, dry_run)
         old = self._existing(target)
         return self._replace(target, old, obj, dry_run)
 
-    def patch(self, target: Target, body: Any, content_type: str, dry_run: bool = False) -> Response:
+    def evict(self, target: Target, body: Any, dry_run: bool = False) -> Response:
+        """pods/eviction: the pod is deleted (disruption budgets are not consulted)."""
+        eviction = _as_object(body)
+        pod = Target(target.rtype, target.version, target.namespace, target.name)
+        self.delete(pod, eviction.get("deleteOptions") or {}, dry_run)
+        return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    def patch(
+        self, target: Target, body: Any, content_type: str, dry_run: bool = False, manager: str | None = None
+    ) -> Response:
+        if media_type(content_type) == APPLY:
+            return self.apply(target, body, manager or "", dry_run)
         old = self._existing(target)
         current = self.served(target.rtype, copy.deepcopy(old), target.version)
         patched = apply_patch(current, body, content_type, target.rtype.custom)
         if not isinstance(patched, dict):
             raise status.bad_request("the patch did not produce an object")
         return self._replace(target, old, patched, dry_run)
+
+    def apply(self, target: Target, body: Any, manager: str, dry_run: bool = False) -> Response:
+        """Server-side apply: creates the object when missing (201), else merges the configuration."""
+        if not manager:
+            error = FieldError("FieldValueRequired", "fieldManager", detail="is required for apply patch")
+            raise invalid("PatchOptions.meta.k8s.io", "meta.k8s.io", "", [error])
+        applied = _as_object(body)
+        meta = applied.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise status.bad_request("metadata must be an object")
+        if meta.get("name", target.name) != target.name:
+            message = f"the name of the object ({meta.get('name')}) does not match the name on the URL"
+            raise status.bad_request(f"{message} ({target.name})")
+        meta["name"] = target.name
+        old = self.store.get(target.rtype, target.namespace, target.name)
+        if old is None:
+            if target.subresource:
+                raise status.not_found(self._gr(target.rtype), target.name)
+            sent = copy.deepcopy(applied)
+            code, created = self.create(
+                Target(target.rtype, target.version, target.namespace), applied, dry_run
+            )
+            if not dry_run:
+                self.applied[(created["metadata"]["uid"], manager, target.subresource)] = sent
+            return code, created
+        key = (old["metadata"].get("uid", ""), manager, target.subresource)
+        current = self.served(target.rtype, copy.deepcopy(old), target.version)
+        current = forget_unapplied(current, self.applied.get(key) or {}, applied)
+        sent = copy.deepcopy(applied)
+        patched = apply_configuration(current, applied, target.rtype.custom)
+        result = self._replace(target, old, patched, dry_run)
+        if not dry_run:
+            self.applied[key] = sent
+        return result
 
     def _replace(self, target: Target, old: dict[str, Any], obj: dict[str, Any], dry_run: bool) -> Response:
         rtype = target.rtype
@@ -360,7 +432,7 @@ class Cluster:
                 obj.pop("status", None)
         if rtype.kind == "Namespace" and not rtype.custom:
             obj["spec"] = old.get("spec", {})
-        if _spec_changed(old, obj):
+        if rtype.tracks_generation and _spec_changed(old, obj):
             meta["generation"] = old_meta.get("generation", 1) + 1
         return obj
 
@@ -384,11 +456,17 @@ class Cluster:
     # -- delete -------------------------------------------------------------------------------------
 
     def delete(self, target: Target, body: Any, dry_run: bool = False) -> Response:
+        """DELETE with DeleteOptions (body or query): preconditions, finalizers, propagation."""
         rtype = target.rtype
+        options = body if isinstance(body, dict) else {}
         old = self._existing(target)
-        self._check_preconditions(target, old, body if isinstance(body, dict) else {})
+        self._check_preconditions(target, old, options)
+        policy = _propagation(rtype, options)
         if rtype.kind == "Namespace" and not rtype.custom:
             return self._delete_namespace(target, old, dry_run)
+        if policy == "Foreground" and not dry_run and not old["metadata"].get("deletionTimestamp"):
+            old = copy.deepcopy(old)
+            old["metadata"]["finalizers"] = [*(old["metadata"].get("finalizers") or []), FOREGROUND]
         if old["metadata"].get("finalizers"):
             if dry_run or old["metadata"].get("deletionTimestamp"):
                 return 200, self.served(rtype, old, target.version)
@@ -396,6 +474,11 @@ class Cluster:
             marked["metadata"]["deletionTimestamp"] = now()
             marked["metadata"]["deletionGracePeriodSeconds"] = 0
             return 200, self.served(rtype, self.store.put(rtype, marked), target.version)
+        if policy == "Orphan" and not dry_run:
+            for (group, resource), dependent in self.store.dependents(old["metadata"].get("uid", "")):
+                self.store.put(
+                    self.catalog.types[(group, resource)], drop_owner(dependent, old["metadata"]["uid"])
+                )
         if not dry_run:
             self.store.remove(rtype, target.namespace, target.name)
             if rtype.kind == "Service" and not rtype.custom:
@@ -440,13 +523,48 @@ class Cluster:
         self.controllers.namespace_terminating(target.name)
         return 200, self.served(target.rtype, stored, target.version)
 
-    def delete_collection(self, target: Target, query: dict[str, str], dry_run: bool = False) -> Response:
+    def delete_collection(
+        self,
+        target: Target,
+        query: dict[str, str],
+        dry_run: bool = False,
+        options: dict[str, Any] | None = None,
+    ) -> Response:
         _, listed = self.list(target, {k: v for k, v in query.items() if k != "limit"})
+        options = {k: v for k, v in (options or {}).items() if k != "preconditions"}
+        _propagation(target.rtype, options)
         for item in listed["items"]:
             meta = item["metadata"]
             one = Target(target.rtype, target.version, meta.get("namespace", ""), meta["name"])
-            self.delete(one, {}, dry_run)
+            self.delete(one, options, dry_run)
         return 200, listed
+
+
+# Types whose PUT creates a missing object (their strategies' AllowCreateOnUpdate).
+CREATE_ON_UPDATE = frozenset(
+    {
+        "endpoints", "events", "events.events.k8s.io", "leases.coordination.k8s.io", "limitranges",
+        "roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io",
+        "clusterroles.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
+    }
+)  # fmt: skip
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+# Types whose dependents a DELETE without options orphans (kept for compatibility by Kubernetes).
+ORPHANS_BY_DEFAULT = ("jobs.batch", "replicationcontrollers")
+
+
+def _propagation(rtype: ResourceType, options: dict[str, Any]) -> str:
+    policy = options.get("propagationPolicy")
+    if policy is None:
+        orphan = options.get("orphanDependents")
+        if orphan is not None:
+            return "Orphan" if orphan in (True, "true") else "Background"
+        return "Orphan" if not rtype.custom and rtype.group_resource in ORPHANS_BY_DEFAULT else "Background"
+    if policy not in PROPAGATION_POLICIES:
+        detail = 'supported values: "Foreground", "Background", "Orphan", "nil"'
+        error = FieldError("FieldValueNotSupported", "propagationPolicy", policy, detail)
+        raise invalid("DeleteOptions.meta.k8s.io", "meta.k8s.io", "", [error])
+    return policy
 
 
 def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:

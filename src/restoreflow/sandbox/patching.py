@@ -15,6 +15,7 @@ from restoreflow.sandbox.status import ApiError, bad_request, unsupported_media_
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
+APPLY = "application/apply-patch+yaml"
 
 # list field name -> merge key ("" = a set of primitives merged as a union)
 MERGE_KEYS = {
@@ -37,14 +38,18 @@ MERGE_KEYS = {
 
 
 def accepted_types(custom: bool) -> list[str]:
-    types = [JSON_PATCH, MERGE]
-    return types if custom else [*types, STRATEGIC]
+    """The patch media types in the order the API server's 415 lists them."""
+    return [JSON_PATCH, MERGE, APPLY] if custom else [JSON_PATCH, MERGE, STRATEGIC, APPLY]
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
 
 
 def apply_patch(obj: dict[str, Any], patch: Any, content_type: str, custom: bool) -> dict[str, Any]:
     """Return the patched copy of obj, or raise the API server's error for the patch."""
-    media = content_type.split(";")[0].strip()
-    if media not in accepted_types(custom):
+    media = media_type(content_type)
+    if media not in accepted_types(custom) or media == APPLY:
         raise unsupported_media_type(accepted_types(custom))
     if media == JSON_PATCH:
         if not isinstance(patch, list):
@@ -55,6 +60,29 @@ def apply_patch(obj: dict[str, Any], patch: Any, content_type: str, custom: bool
     if media == MERGE:
         return merge_patch(obj, patch)
     return strategic_merge(obj, patch, "")
+
+
+def forget_unapplied(live: Any, before: Any, now: Any) -> Any:
+    """Drop from the live object the fields a manager applied before and no longer applies, as
+    server-side apply removes fields their only owner stops setting (identity fields stay)."""
+    if not isinstance(live, dict) or not isinstance(before, dict):
+        return live
+    now = now if isinstance(now, dict) else {}
+    result = dict(live)
+    for key, value in before.items():
+        if key in ("apiVersion", "kind", "name", "namespace") or key not in result:
+            continue
+        if key not in now:
+            result.pop(key)
+        elif isinstance(value, dict):
+            result[key] = forget_unapplied(result[key], value, now[key])
+    return result
+
+
+def apply_configuration(obj: dict[str, Any], applied: dict[str, Any], custom: bool) -> dict[str, Any]:
+    """Server-side apply without field ownership: the applied configuration merged into the live
+    object (by merge keys for built-in types, as a merge patch for custom resources)."""
+    return merge_patch(obj, applied) if custom else strategic_merge(obj, applied, "")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -23,6 +23,7 @@ from restoreflow.sandbox.execution import CLOSE, ERROR, STDIN, Shell, check_exec
 from restoreflow.sandbox.faults import CODES, FaultRule, Faults
 from restoreflow.sandbox.initial import initial_objects
 from restoreflow.sandbox.options import SandboxOptions
+from restoreflow.sandbox.patching import APPLY
 from restoreflow.sandbox.selectors import field_matcher, label_matcher
 from restoreflow.sandbox.store import Event
 
@@ -192,6 +193,8 @@ class SandboxServer:
             return await self._watch(request, target, query)
         dry_run = _dry_run(query)
         body = await _body(request) if request.method in ("POST", "PUT", "PATCH") else None
+        if isinstance(body, str) and request.content_type == APPLY:
+            body = _yaml(body)
         if request.method == "DELETE" and request.can_read_body:
             body = await _body(request)
         code, result = self._dispatch(cluster, info, target, body, query, request.content_type, dry_run)
@@ -208,6 +211,8 @@ class SandboxServer:
         dry_run: bool,
     ) -> tuple[int, dict[str, Any]]:
         verb = info.verb
+        if info.subresource == "eviction" and verb == "create":
+            return cluster.evict(target, body, dry_run)
         if info.subresource and verb not in ("get", "update", "patch"):
             raise status.method_not_allowed()
         if info.subresource == "scale":
@@ -225,11 +230,11 @@ class SandboxServer:
         if verb == "update":
             return cluster.update(target, body, dry_run)
         if verb == "patch":
-            return cluster.patch(target, body, content_type, dry_run)
+            return cluster.patch(target, body, content_type, dry_run, query.get("fieldManager"))
         if verb == "delete":
-            return cluster.delete(target, body or {}, dry_run)
+            return cluster.delete(target, _delete_options(query, body), dry_run)
         if verb == "deletecollection":
-            return cluster.delete_collection(target, query, dry_run)
+            return cluster.delete_collection(target, query, dry_run, _delete_options(query, body))
         raise status.method_not_allowed()
 
     def _non_resource(self, request: web.Request) -> web.Response:
@@ -464,6 +469,15 @@ def _event_line(kind: str, obj: dict[str, Any]) -> bytes:
     return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
 
+DELETE_QUERY = ("propagationPolicy", "orphanDependents", "gracePeriodSeconds")
+
+
+def _delete_options(query: dict[str, str], body: Any) -> dict[str, Any]:
+    """DeleteOptions from the query string and the body (the body wins)."""
+    options: dict[str, Any] = {k: query[k] for k in DELETE_QUERY if k in query}
+    return options | (body if isinstance(body, dict) else {})
+
+
 def _dry_run(query: dict[str, str]) -> bool:
     value = query.get("dryRun")
     if value in (None, ""):
@@ -480,4 +494,16 @@ async def _body(request: web.Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError as err:
+        if request.content_type == APPLY:
+            return raw.decode(errors="replace")
         raise status.bad_request(f"couldn't get version/kind; json parse error: {err}") from None
+
+
+def _yaml(text: str) -> Any:
+    """An apply configuration sent as YAML text (JSON bodies are parsed before)."""
+    from ruamel.yaml import YAML, YAMLError
+
+    try:
+        return YAML(typ="safe").load(text)
+    except YAMLError as err:
+        raise status.bad_request(f"error decoding YAML: {err}") from None

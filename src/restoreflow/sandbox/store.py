@@ -49,6 +49,8 @@ class Store:
         self._objects: dict[GroupResource, dict[Key, dict[str, Any]]] = {}
         self._listeners: list[Listener] = []
         self.history: deque[Event] = deque(maxlen=history)
+        self._by_uid: dict[str, tuple[GroupResource, Key]] = {}
+        self._dependents: dict[str, set[tuple[GroupResource, Key]]] = {}
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -69,6 +71,38 @@ class Store:
                 if ns == namespace:
                     yield gr, obj
 
+    def by_uid(self, uid: str) -> dict[str, Any] | None:
+        where = self._by_uid.get(uid)
+        return self._objects.get(where[0], {}).get(where[1]) if where else None
+
+    def dependents(self, uid: str) -> list[tuple[GroupResource, dict[str, Any]]]:
+        """Objects whose ownerReferences name uid, in a stable order."""
+        found = []
+        for gr, key in sorted(self._dependents.get(uid, ())):
+            obj = self._objects.get(gr, {}).get(key)
+            if obj is not None:
+                found.append((gr, obj))
+        return found
+
+    def _index(
+        self, gr: GroupResource, key: Key, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        for obj, add in ((old, False), (new, True)):
+            if obj is None:
+                continue
+            meta = obj["metadata"]
+            owners = [r.get("uid") for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
+            if add:
+                if meta.get("uid"):
+                    self._by_uid[meta["uid"]] = (gr, key)
+                for uid in owners:
+                    self._dependents.setdefault(uid, set()).add((gr, key))
+            else:
+                if meta.get("uid") and self._by_uid.get(meta["uid"]) == (gr, key):
+                    del self._by_uid[meta["uid"]]
+                for uid in owners:
+                    self._dependents.get(uid, set()).discard((gr, key))
+
     def count(self, rtype: ResourceType) -> int:
         return len(self._objects.get((rtype.group, rtype.resource), {}))
 
@@ -81,6 +115,7 @@ class Store:
         self.revision += 1
         obj["metadata"] = {**meta, "resourceVersion": str(self.revision)}
         bucket[key] = obj
+        self._index((rtype.group, rtype.resource), key, old, obj)
         self._emit(Event("MODIFIED" if old else "ADDED", rtype, obj, old, self.revision))
         return obj
 
@@ -88,6 +123,7 @@ class Store:
         bucket = self._objects.get((rtype.group, rtype.resource), {})
         old = bucket.pop((namespace, name), None)
         if old is not None:
+            self._index((rtype.group, rtype.resource), (namespace, name), old, None)
             self.revision += 1
             gone = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self.revision)}}
             self._emit(Event("DELETED", rtype, gone, old, self.revision))

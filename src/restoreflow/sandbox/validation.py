@@ -53,9 +53,11 @@ class FieldError:
             return "Required value" + (f": {self.detail}" if self.detail else "")
         if self.type == "FieldValueForbidden":
             return "Forbidden" + (f": {self.detail}" if self.detail else "")
-        label = {"FieldValueInvalid": "Invalid value", "FieldValueDuplicate": "Duplicate value"}.get(
-            self.type, "Unsupported value"
-        )
+        label = {
+            "FieldValueInvalid": "Invalid value",
+            "FieldValueTypeInvalid": "Invalid value",
+            "FieldValueDuplicate": "Duplicate value",
+        }.get(self.type, "Unsupported value")
         text = f"{label}: {_go_value(self.value)}"
         return f"{text}: {self.detail}" if self.detail else text
 
@@ -63,10 +65,27 @@ class FieldError:
         return f"{self.field}: {self.body()}"
 
 
+class GoText(str):
+    """A field value already printed as Go prints it (shown unquoted)."""
+
+
+def go_map(values: dict[str, Any]) -> str:
+    """Go's %#v of a map[string]string: keys sorted."""
+    return (
+        "map[string]string{"
+        + ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in sorted(values.items()))
+        + "}"
+    )
+
+
 def _go_value(value: Any) -> str:
     """How Go's %v/%q print a field value inside an error."""
+    if isinstance(value, GoText):
+        return str(value)
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return go_map(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from restoreflow.sandbox.catalog import ResourceType
 from restoreflow.sandbox.controllers.base import Controller
 from restoreflow.sandbox.controllers.definitions import CRDS, DefinitionController
+from restoreflow.sandbox.controllers.garbage import GarbageCollector
 from restoreflow.sandbox.controllers.namespaces import NamespaceController
 from restoreflow.sandbox.controllers.pods import PodController
 from restoreflow.sandbox.controllers.storage import PVCS, PVS, StorageController
@@ -31,6 +32,7 @@ class Controllers:
         self.pods = PodController(cluster)
         self.volume_restores = PodVolumeRestoreController(cluster)
         self.workloads = WorkloadController(cluster)
+        self.garbage = GarbageCollector(cluster)
         self._routes: dict[str, Controller] = {
             "namespaces": self.namespaces,
             CRDS: self.definitions,
@@ -46,6 +48,7 @@ class Controllers:
         controller = self._routes.get(event.rtype.group_resource)
         if controller is not None:
             controller.on_event(event)
+        self.garbage.on_event(event)
 
     def loaded(self, rtype: ResourceType, obj: dict[str, Any]) -> None:
         """Objects loaded as pre-existing state: CRDs are served and namespaces set up at once."""
