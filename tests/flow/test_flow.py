@@ -177,8 +177,11 @@ def test_timeout_stops_a_stuck_volume_wait(sandbox: Sandbox, tmp_path: Path) -> 
     volumes = {r.name: r for r in task_runs(state)}["volumes"]
     assert volumes.state.type == StateType.COMPLETED
     assert (volumes.end_time - volumes.start_time).total_seconds() < 10
-    errors = storage.restores.results(name)["errors"]["namespaces"]["shop"]
-    assert "pod shop/toolbox volume cache: timed out waiting for all PodVolumeRestores to complete" in errors
+    velero_errors = storage.restores.results(name)["errors"]["velero"]
+    assert (
+        "pod shop/toolbox volume cache: timed out waiting for all PodVolumeRestores to complete"
+        in velero_errors
+    )
 
 
 def _target_window(state: State) -> tuple[Any, Any]:

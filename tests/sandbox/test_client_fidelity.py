@@ -7,7 +7,7 @@ import inspect
 from typing import Any
 
 import pytest
-from kubernetes import client, dynamic
+from kubernetes import client, dynamic, watch
 
 from restoreflow.sandbox import Sandbox
 from tests.sandbox.helpers import api_error, eventually, status_of
@@ -428,3 +428,113 @@ def test_generation_is_kept_only_by_kinds_that_track_it(
     policy = {"metadata": {"name": "np"}, "spec": {"podSelector": {}}}
     created = client.NetworkingV1Api(api).create_namespaced_network_policy("default", policy)
     assert created.metadata.generation == 1
+
+
+def test_a_services_cluster_ip_may_not_change(core: client.CoreV1Api) -> None:
+    service = {"metadata": {"name": "svc"}, "spec": {"ports": [{"port": 80}]}}
+    created = core.create_namespaced_service("default", service)
+    moved = {**service, "spec": {"ports": [{"port": 80}], "clusterIP": "10.96.1.1"}}
+    error = api_error(lambda: core.replace_namespaced_service("svc", "default", moved))
+    assert (error.status, status_of(error)["message"]) == (
+        422,
+        'Service "svc" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.96.1.1"}: '
+        "may not change once set",
+    )
+    kept = core.replace_namespaced_service("svc", "default", {**service, "spec": {"ports": [{"port": 81}]}})
+    assert kept.spec.cluster_ip == created.spec.cluster_ip and kept.spec.ports[0].port == 81
+
+
+def test_a_workloads_selector_is_immutable(apps: client.AppsV1Api) -> None:
+    template = {
+        "metadata": {"labels": {"app": "a", "tier": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "x"}]},
+    }
+    body = {
+        "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": template},
+    }
+    apps.create_namespaced_deployment("default", body)
+    patch = {"spec": {"selector": {"matchLabels": {"tier": "web"}}}}
+    error = api_error(lambda: apps.patch_namespaced_deployment("d", "default", patch))
+    assert (error.status, status_of(error)["message"]) == (
+        422,
+        'Deployment.apps "d" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:'
+        'map[string]string{"app":"a", "tier":"web"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: '
+        "field is immutable",
+    )
+
+
+def test_a_body_of_another_api_version_is_refused(core: client.CoreV1Api) -> None:
+    body = {"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    error = api_error(lambda: core.create_namespaced_config_map("default", body))
+    assert (error.status, status_of(error)["reason"]) == (400, "BadRequest")
+    assert status_of(error)["message"] == (
+        "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    )
+
+
+def test_watching_custom_objects_with_the_typed_watch(sandbox: Sandbox, api: client.ApiClient) -> None:
+    sandbox.load([_gadget_crd()])
+    objects = client.CustomObjectsApi(api)
+    body = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": 1}}
+    created = objects.create_cluster_custom_object("example.com", "v1", "gadgets", body)
+    objects.delete_cluster_custom_object("example.com", "v1", "gadgets", "g")
+    seen = [
+        (event["type"], event["object"]["metadata"]["name"])
+        for event in watch.Watch().stream(
+            objects.list_cluster_custom_object,
+            "example.com",
+            "v1",
+            "gadgets",
+            resource_version=str(int(created["metadata"]["resourceVersion"]) - 1),
+            timeout_seconds=1,
+        )
+    ]
+    assert seen == [("ADDED", "g"), ("DELETED", "g")]
+
+
+def test_dry_run_in_delete_options_deletes_nothing(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map("default", {"metadata": {"name": "kept"}})
+    options = client.V1DeleteOptions(dry_run=["All"])
+    core.delete_namespaced_config_map("kept", "default", body=options)
+    core.delete_collection_namespaced_config_map("default", body=options)
+    assert _names(core) == {"kept"}
+    error = api_error(lambda: core.delete_namespaced_config_map("kept", "default", body={"dryRun": ["Some"]}))
+    assert (error.status, status_of(error)["message"]) == (
+        422,
+        'DeleteOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Some"}: '
+        'supported values: "All"',
+    )
+    error = api_error(
+        lambda: core.create_namespaced_config_map("default", {"metadata": {"name": "x"}}, dry_run="Al")
+    )
+    assert status_of(error)["message"] == (
+        'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Al"}: '
+        'supported values: "All"'
+    )
+
+
+def test_objects_kubernetes_would_reject(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+    def message(call: Any) -> str:
+        error = api_error(call)
+        assert (error.status, status_of(error)["reason"]) == (422, "Invalid")
+        return status_of(error)["message"]
+
+    ports = [{"port": 80}, {"port": 443}]
+    service = {"metadata": {"name": "web"}, "spec": {"ports": ports}}
+    assert message(lambda: core.create_namespaced_service("default", service)) == (
+        'Service "web" is invalid: [spec.ports[0].name: Required value, spec.ports[1].name: Required value]'
+    )
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
+    assert message(lambda: core.create_namespaced_pod("default", pod)) == (
+        'Pod "p" is invalid: spec.containers[0].image: Required value'
+    )
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    deployment = {
+        "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": template},
+    }
+    assert message(lambda: apps.create_namespaced_deployment("default", deployment)) == (
+        'Deployment.apps "d" is invalid: spec.template.metadata.labels: Invalid value: '
+        'map[string]string{"app":"web"}: `selector` does not match template `labels`'
+    )

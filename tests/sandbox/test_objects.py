@@ -173,8 +173,23 @@ def test_update_that_changes_nothing_keeps_the_resource_version(core: client.Cor
 def test_uid_and_creation_timestamp_cannot_be_changed(core: client.CoreV1Api) -> None:
     created = core.create_namespaced_config_map("default", {"metadata": {"name": "cm", "uid": "mine"}})
     assert created.metadata.uid != "mine"
-    patched = core.patch_namespaced_config_map("cm", "default", {"metadata": {"uid": "other"}})
-    assert patched.metadata.uid == created.metadata.uid
+    error = api_error(
+        lambda: core.patch_namespaced_config_map("cm", "default", {"metadata": {"uid": "other"}})
+    )
+    assert (error.status, status_of(error)["message"]) == (
+        422,
+        'ConfigMap "cm" is invalid: metadata.uid: Invalid value: "other": field is immutable',
+    )
+    body = {"metadata": {"name": "cm", "uid": "other"}}
+    error = api_error(lambda: core.replace_namespaced_config_map("cm", "default", body))
+    assert (error.status, status_of(error)["reason"]) == (409, "Conflict")
+    assert status_of(error)["message"] == (
+        'Operation cannot be fulfilled on configmaps "cm": Precondition failed: '
+        f"UID in precondition: other, UID in object meta: {created.metadata.uid}"
+    )
+    stamp = "2001-01-01T00:00:00Z"
+    patched = core.patch_namespaced_config_map("cm", "default", {"metadata": {"creationTimestamp": stamp}})
+    assert patched.metadata.creation_timestamp == created.metadata.creation_timestamp
 
 
 def test_dry_run_validates_but_stores_nothing(sandbox: Sandbox, core: client.CoreV1Api) -> None:

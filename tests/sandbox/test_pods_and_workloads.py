@@ -338,6 +338,23 @@ def test_pod_log_of_an_existing_pod(core: client.CoreV1Api) -> None:
     core.create_namespaced_pod("default", pod("web"))
     assert core.read_namespaced_pod_log("web", "default") == ""
     assert api_error(lambda: core.read_namespaced_pod_log("ghost", "default")).status == 404
+    two = {
+        "metadata": {"name": "two"},
+        "spec": {
+            "initContainers": [{"name": "setup", "image": "busybox"}],
+            "containers": [{"name": "app", "image": "nginx"}, {"name": "proxy", "image": "envoy"}],
+        },
+    }
+    core.create_namespaced_pod("default", two)
+    error = api_error(lambda: core.read_namespaced_pod_log("two", "default"))
+    assert (error.status, status_of(error)["message"]) == (
+        400,
+        "a container name must be specified for pod two, choose one of: [app proxy] "
+        "or one of the init containers: [setup]",
+    )
+    error = api_error(lambda: core.read_namespaced_pod_log("two", "default", container="db"))
+    assert status_of(error)["message"] == "container db is not valid for pod two"
+    assert core.read_namespaced_pod_log("two", "default", container="setup") == ""
 
 
 @pytest.mark.sandbox(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import ipaddress
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,11 @@ def allocate_service(
 def _allocate_cluster_ip(
     alloc: Allocations, spec: dict[str, Any], old_spec: dict[str, Any], owner: str, dry_run: bool
 ) -> list[FieldError]:
-    ip = spec.get("clusterIP") or old_spec.get("clusterIP") or ""
+    old_ip = old_spec.get("clusterIP")
+    if old_ip and spec.get("clusterIP") and spec["clusterIP"] != old_ip:
+        changed = [spec["clusterIP"], *(spec.get("clusterIPs") or [])[1:]]
+        return [FieldError("FieldValueInvalid", "spec.clusterIPs[0]", changed, "may not change once set")]
+    ip = spec.get("clusterIP") or old_ip or ""
     if ip in ("", None):
         ip = "10.96.0.0" if dry_run else alloc.allocate_ip(owner)
     elif ip != "None":
@@ -348,10 +353,7 @@ def validate_job_selector(job: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError("FieldValueInvalid", path, labels, f"must be '{value}'"))
     selector = spec.get("selector") or {}
     if (selector.get("matchLabels") or {}).get(JOB_UID_LABELS[0]) != meta["uid"]:
-        shown = GoText(
-            f"v1.LabelSelector{{MatchLabels:{go_map(selector.get('matchLabels') or {})}, "
-            "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
-        )
+        shown = go_selector(selector)
         errors.append(
             FieldError("FieldValueInvalid", "spec.selector", shown, "`selector` not auto-generated")
         )
@@ -459,7 +461,34 @@ def validate_update(rtype: ResourceType, old: dict[str, Any], new: dict[str, Any
         return [FieldError("FieldValueForbidden", "spec", detail=POD_UPDATE_FORBIDDEN)]
     if kind == "PersistentVolumeClaim" and _claim_spec(old.get("spec")) != _claim_spec(new.get("spec")):
         return [FieldError("FieldValueForbidden", "spec", detail=PVC_UPDATE_FORBIDDEN)]
+    if kind in IMMUTABLE_SELECTOR:
+        selector = (new.get("spec") or {}).get("selector") or {}
+        if selector != ((old.get("spec") or {}).get("selector") or {}):
+            return [
+                FieldError("FieldValueInvalid", "spec.selector", go_selector(selector), "field is immutable")
+            ]
     return []
+
+
+IMMUTABLE_SELECTOR = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")
+
+
+def go_selector(selector: dict[str, Any]) -> GoText:
+    """A LabelSelector as Go's %#v prints it inside a field error."""
+    expressions = selector.get("matchExpressions")
+    shown = "[]v1.LabelSelectorRequirement(nil)"
+    if expressions:
+        parts = [
+            f"v1.LabelSelectorRequirement{{Key:{json.dumps(e.get('key', ''))}, "
+            f"Operator:{json.dumps(e.get('operator', ''))}, Values:[]string{{"
+            + ", ".join(json.dumps(v) for v in e.get("values") or [])
+            + "}}"
+            for e in expressions
+        ]
+        shown = "[]v1.LabelSelectorRequirement{" + ", ".join(parts) + "}"
+    labels = selector.get("matchLabels")
+    shown_labels = go_map(labels) if labels else "map[string]string(nil)"
+    return GoText(f"v1.LabelSelector{{MatchLabels:{shown_labels}, MatchExpressions:{shown}}}")
 
 
 IMMUTABLE_SET = "field is immutable when `immutable` is set"
@@ -511,10 +540,59 @@ def validate_kind(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
     spec = obj.get("spec") or {}
     if kind == "Pod" and not spec.get("containers"):
         return [FieldError("FieldValueRequired", "spec.containers", detail="")]
+    if kind == "Pod":
+        return _validate_containers(spec, "spec")
+    if kind == "Service":
+        return _validate_port_names(spec.get("ports") or [])
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
+        return _validate_workload_selector(spec, kind.lower())
     if kind == "CustomResourceDefinition":
         return _validate_crd(obj)
     if kind in ("ConfigMap", "Secret"):
         return _validate_data_keys(obj, ("data", "binaryData") if kind == "ConfigMap" else ("data",))
+    return []
+
+
+def _validate_containers(spec: dict[str, Any], path: str) -> list[FieldError]:
+    """Every container needs a name and an image."""
+    errors = []
+    for field_name in ("initContainers", "containers"):
+        for i, container in enumerate(spec.get(field_name) or []):
+            where = f"{path}.{field_name}[{i}]"
+            if not container.get("name"):
+                errors.append(FieldError("FieldValueRequired", f"{where}.name"))
+            if not container.get("image"):
+                errors.append(FieldError("FieldValueRequired", f"{where}.image"))
+    return errors
+
+
+def _validate_port_names(ports: list[dict[str, Any]]) -> list[FieldError]:
+    """A Service with several ports names each of them, uniquely."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for i, port in enumerate(ports):
+        name = port.get("name") or ""
+        if len(ports) > 1 and not name:
+            errors.append(FieldError("FieldValueRequired", f"spec.ports[{i}].name"))
+        elif name in seen:
+            errors.append(FieldError("FieldValueDuplicate", f"spec.ports[{i}].name", name))
+        seen.add(name)
+    return errors
+
+
+def _validate_workload_selector(spec: dict[str, Any], kind: str) -> list[FieldError]:
+    """A workload's selector is required and must select its own pod template."""
+    selector = spec.get("selector")
+    if selector is None:
+        return [FieldError("FieldValueRequired", "spec.selector")]
+    if not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        detail = f"empty selector is invalid for {kind}"
+        return [FieldError("FieldValueInvalid", "spec.selector", go_selector(selector), detail)]
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    wanted = selector.get("matchLabels") or {}
+    if any(labels.get(k) != v for k, v in wanted.items()):
+        detail = "`selector` does not match template `labels`"
+        return [FieldError("FieldValueInvalid", "spec.template.metadata.labels", labels, detail)]
     return []
 
 

@@ -178,6 +178,7 @@ class Cluster:
             meta.pop("namespace", None)
         if meta.get("resourceVersion"):
             raise status.internal("resourceVersion should not be set on objects to be created")
+        _check_api_version(obj, rtype.api_version(target.version))
         obj["apiVersion"], obj["kind"] = rtype.api_version(target.version), rtype.kind
         self._validate(rtype, obj, creating=True)
         if not meta.get("name"):
@@ -290,6 +291,8 @@ class Cluster:
     def update(self, target: Target, body: Any, dry_run: bool = False) -> Response:
         obj = _as_object(body)
         rtype = target.rtype
+        if not target.subresource:
+            _check_api_version(obj, rtype.api_version(target.version))
         missing = self.store.get(rtype, target.namespace, target.name) is None
         if (
             missing
@@ -303,7 +306,15 @@ class Cluster:
                 meta.pop("resourceVersion", None)
                 return self.create(Target(rtype, target.version, target.namespace), obj, dry_run)
         old = self._existing(target)
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        if meta.get("uid") and meta["uid"] != old["metadata"].get("uid"):
+            raise self._uid_conflict(target, meta["uid"], old["metadata"].get("uid", ""))
         return self._replace(target, old, obj, dry_run)
+
+    def _uid_conflict(self, target: Target, sent: str, stored: str) -> status.ApiError:
+        """A PUT or DELETE whose uid precondition names another object."""
+        why = f"Precondition failed: UID in precondition: {sent}, UID in object meta: {stored}"
+        return status.conflict(self._gr(target.rtype), target.name, why)
 
     def evict(self, target: Target, body: Any, dry_run: bool = False) -> Response:
         """pods/eviction: the pod is deleted (disruption budgets are not consulted)."""
@@ -409,6 +420,9 @@ class Cluster:
             return obj
         meta = obj["metadata"]
         old_meta = old["metadata"]
+        if meta.get("uid") and meta["uid"] != old_meta.get("uid"):
+            error = FieldError("FieldValueInvalid", "metadata.uid", meta["uid"], "field is immutable")
+            raise invalid(rtype.qualified_kind, rtype.group, target.name, [error])
         for key in (
             "uid",
             "creationTimestamp",
@@ -501,8 +515,7 @@ class Cluster:
         pre = options.get("preconditions") or {}
         meta = old["metadata"]
         if pre.get("uid") and pre["uid"] != meta.get("uid"):
-            why = f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta['uid']}"
-            raise status.conflict(self._gr(target.rtype), target.name, why)
+            raise self._uid_conflict(target, pre["uid"], meta.get("uid", ""))
         if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
             why = (
                 f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
@@ -584,6 +597,15 @@ def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
             "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
         },
     }
+
+
+def _check_api_version(obj: dict[str, Any], expected: str) -> None:
+    """A body naming another group/version than the URL is refused before anything else."""
+    sent = obj.get("apiVersion")
+    if sent and sent != expected:
+        raise status.bad_request(
+            f"the API version in the data ({sent}) does not match the expected API version ({expected})"
+        )
 
 
 def _as_object(body: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from restoreflow.sandbox.options import SandboxOptions
 from restoreflow.sandbox.patching import APPLY
 from restoreflow.sandbox.selectors import field_matcher, label_matcher
 from restoreflow.sandbox.store import Event
+from restoreflow.sandbox.validation import FieldError, GoText, invalid
 
 NAMESPACE_SUBRESOURCES = ("status", "finalize")
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io")
@@ -187,11 +188,12 @@ class SandboxServer:
         if info.subresource == "exec":
             return await self._exec(request, target, query)
         if info.subresource == "log" and info.verb == "get":
-            cluster.get(Target(rtype, info.version, target.namespace, info.name))
+            _, pod = cluster.get(Target(rtype, info.version, target.namespace, info.name))
+            _check_log_container(pod, query.get("container", ""))
             return web.Response(text="", content_type="text/plain")
         if info.verb == "watch":
             return await self._watch(request, target, query)
-        dry_run = _dry_run(query)
+        dry_run = _dry_run(query, info.verb)
         body = await _body(request) if request.method in ("POST", "PUT", "PATCH") else None
         if isinstance(body, str) and request.content_type == APPLY:
             body = _yaml(body)
@@ -232,9 +234,11 @@ class SandboxServer:
         if verb == "patch":
             return cluster.patch(target, body, content_type, dry_run, query.get("fieldManager"))
         if verb == "delete":
-            return cluster.delete(target, _delete_options(query, body), dry_run)
+            options = _delete_options(query, body)
+            return cluster.delete(target, options, dry_run or _dry_run_option(options))
         if verb == "deletecollection":
-            return cluster.delete_collection(target, query, dry_run, _delete_options(query, body))
+            options = _delete_options(query, body)
+            return cluster.delete_collection(target, query, dry_run or _dry_run_option(options), options)
         raise status.method_not_allowed()
 
     def _non_resource(self, request: web.Request) -> web.Response:
@@ -430,6 +434,21 @@ def _log_entry(request: web.Request, info: RequestInfo, query: dict[str, str]) -
     }
 
 
+def _check_log_container(pod: dict[str, Any], container: str) -> None:
+    """pods/log needs a container name when the pod has several, and one the pod has."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name", "") for c in spec.get("containers") or []]
+    init = [c.get("name", "") for c in spec.get("initContainers") or []]
+    name = pod["metadata"]["name"]
+    if container and container not in names + init:
+        raise status.bad_request(f"container {container} is not valid for pod {name}")
+    if not container and len(names) > 1:
+        message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+        if init:
+            message += f" or one of the init containers: [{' '.join(init)}]"
+        raise status.bad_request(message)
+
+
 def _fault_response(rule: FaultRule) -> web.Response:
     """The Status an overloaded or failing API server answers (429 with Retry-After, 5xx)."""
     assert rule.code is not None
@@ -478,12 +497,35 @@ def _delete_options(query: dict[str, str], body: Any) -> dict[str, Any]:
     return options | (body if isinstance(body, dict) else {})
 
 
-def _dry_run(query: dict[str, str]) -> bool:
+OPTIONS_KINDS = {
+    "create": "CreateOptions",
+    "update": "UpdateOptions",
+    "patch": "PatchOptions",
+    "delete": "DeleteOptions",
+    "deletecollection": "DeleteOptions",
+}
+
+
+def _dry_run_option(options: dict[str, Any]) -> bool:
+    """DeleteOptions.dryRun in a body (`["All"]`)."""
+    values = options.get("dryRun") or []
+    return _checked_dry_run("delete", values if isinstance(values, list) else [values])
+
+
+def _dry_run(query: dict[str, str], verb: str) -> bool:
     value = query.get("dryRun")
-    if value in (None, ""):
+    return _checked_dry_run(verb, [value] if value else [])
+
+
+def _checked_dry_run(verb: str, values: list[str]) -> bool:
+    """Only `All` is a dry-run value; others are refused as the options' validation refuses them."""
+    kind = OPTIONS_KINDS.get(verb)
+    if kind is None or not values:
         return False
-    if value != "All":
-        raise status.bad_request(f'Invalid dryRun value: "{value}"; supported values: "All"')
+    if any(v != "All" for v in values):
+        shown = "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
+        error = FieldError("FieldValueNotSupported", "dryRun", GoText(shown), 'supported values: "All"')
+        raise invalid(f"{kind}.meta.k8s.io", "meta.k8s.io", "", [error])
     return True
 
 
