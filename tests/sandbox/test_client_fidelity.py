@@ -538,3 +538,12 @@ def test_objects_kubernetes_would_reject(apps: client.AppsV1Api, core: client.Co
         'Deployment.apps "d" is invalid: spec.template.metadata.labels: Invalid value: '
         'map[string]string{"app":"web"}: `selector` does not match template `labels`'
     )
+
+
+def test_a_pod_bound_to_a_missing_node_stays_pending(core: client.CoreV1Api) -> None:
+    for name, node in (("lost", "node-9"), ("placed", "node-1")):
+        spec = {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}]}
+        core.create_namespaced_pod("default", {"metadata": {"name": name}, "spec": spec})
+    eventually(lambda: core.read_namespaced_pod("placed", "default").status.phase == "Running")
+    lost = core.read_namespaced_pod("lost", "default")
+    assert lost.status.phase == "Pending" and lost.status.container_statuses is None

@@ -48,6 +48,10 @@ class PodController(Controller):
             self.waiting.discard((namespace, name))
             return
         node = (pod.get("spec") or {}).get("nodeName") or (self.opts.nodes or ["node-1"])[0]
+        if self.current("nodes", "", node) is None:
+            # Bound to a node that does not exist: no kubelet will ever start it.
+            self.waiting.discard((namespace, name))
+            return
         if self._unbound_claims(pod, node):
             if not unschedulable(pod):
                 self.write("pods", pod_unschedulable(pod))
