@@ -433,3 +433,12 @@ def test_config_keys_are_validated(core: client.CoreV1Api) -> None:
         "alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', "
         "regex used for validation is '[-._a-zA-Z0-9]+')"
     )
+
+
+def test_secret_data_that_is_not_base64_cannot_be_decoded(core: client.CoreV1Api) -> None:
+    body = {"metadata": {"name": "s"}, "data": {"password": "not base64!"}}
+    error = api_error(lambda: core.create_namespaced_secret("default", body))
+    assert (error.status, status_of(error)["reason"]) == (400, "BadRequest")
+    assert status_of(error)["message"] == (
+        'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3'
+    )

@@ -124,6 +124,7 @@ class Cluster:
             raise status.terminating(self._gr(target.rtype), name, target.namespace)
 
     def _validate(self, rtype: ResourceType, obj: dict[str, Any], creating: bool) -> None:
+        _check_decodable(rtype, obj)
         meta = obj["metadata"]
         errors = object_meta(meta, rtype.name_rule, creating=creating)
         if creating and not meta.get("name") and meta.get("generateName"):
@@ -631,3 +632,27 @@ def _spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """An update that changes nothing is not written (no new resourceVersion), as etcd3's store skips it."""
     return a == b
+
+
+BASE64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _check_decodable(rtype: ResourceType, obj: dict[str, Any]) -> None:
+    """Secret and ConfigMap binary data are base64 in JSON: the API server cannot even decode a body
+    whose values are not, and answers 400 before any validation (Go's CorruptInputError offset)."""
+    field = {"Secret": "data", "ConfigMap": "binaryData"}.get(rtype.kind)
+    if rtype.custom or field is None:
+        return
+    for value in (obj.get(field) or {}).values():
+        raw = str(value).encode()
+        bad = next((i for i, byte in enumerate(raw) if byte not in BASE64_ALPHABET), None)
+        if bad is None:
+            try:
+                base64.b64decode(raw, validate=True)
+                continue
+            except ValueError:
+                bad = len(raw) - len(raw) % 4 if len(raw) % 4 else max(len(raw) - 4, 0)
+        raise status.bad_request(
+            f'{rtype.kind} in version "v1" cannot be handled as a {rtype.kind}: '
+            f"illegal base64 data at input byte {bad}"
+        )
