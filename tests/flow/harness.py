@@ -10,14 +10,23 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+_RUNNING: list[bool] = []  # tests/flow and tests/cli each register this fixture: start one server only
+
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """Prefect's test harness: a temporary server on SQLite (seconds to start, so once per process)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    if _RUNNING:
         yield
+        return
+    _RUNNING.append(True)
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+    finally:
+        _RUNNING.clear()
 
 
 def unique(prefix: str) -> str:
