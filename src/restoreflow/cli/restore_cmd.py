@@ -477,6 +477,7 @@ def create_restore(args: argparse.Namespace) -> int:
         _print_restores([request.restore_object()], args)
         return 0
     request.check_backup()
+    _quiet_embedded_server()
     print(f'Restore request "{request.name}" submitted successfully.')
     if args.deployment:
         flow_run = _submit(request, args.deployment)
@@ -492,6 +493,13 @@ def create_restore(args: argparse.Namespace) -> int:
         with _progress(request, args.wait):
             phase = _run_here(request)
     return _report(request, phase)
+
+
+def _quiet_embedded_server() -> None:
+    """No telemetry from Prefect's embedded server: it logs tracebacks offline and stalls the run."""
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 @contextmanager

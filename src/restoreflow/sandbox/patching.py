@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from restoreflow.actions.patches import apply_merge_patch as merge_patch
 from restoreflow.sandbox.status import ApiError, bad_request, unsupported_media_type
 
 MERGE = "application/merge-patch+json"
@@ -83,18 +84,6 @@ def apply_configuration(obj: dict[str, Any], applied: dict[str, Any], custom: bo
     """Server-side apply without field ownership: the applied configuration merged into the live
     object (by merge keys for built-in types, as a merge patch for custom resources)."""
     return merge_patch(obj, applied) if custom else strategic_merge(obj, applied, "")
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def strategic_merge(target: Any, patch: Any, field: str) -> Any:
