@@ -199,3 +199,17 @@ def test_invalid_plan_lists_problems_with_positions(cli, tmp_path: Path) -> None
     assert f"{plan}:6:" in run.err and "existingResourcePolicy" in run.err
     run = cli("restore", "create", "--plan", str(tmp_path / "missing.yaml"))
     assert run.code == 1 and "missing.yaml" in run.err
+
+
+def test_an_existing_restore_name_is_refused(cli, bsl: BackupStorage) -> None:
+    before = bsl.restores.get("shop-restore")
+    run = cli(
+        "restore", "create", "shop-restore", "--from-backup", "demo-backup", "--storage-location", bsl.url
+    )
+    assert run.code == 1 and run.out == ""
+    assert (
+        run.err.strip()
+        == f'error: restore "shop-restore" already exists in backup storage location {bsl.url}'
+    )
+    assert bsl.restores.get("shop-restore") == before
+    assert bsl.restores.logs("shop-restore").startswith('time="2026-11-25T10:00:01Z"')

@@ -122,7 +122,7 @@ def test_resource_groups_are_ordered_before_any_write(sandbox, tmp_path):
         "deployments.apps",
         "widgets.example.com",
     ]
-    assert str(groups[2]) == "restore secrets: 1 items"
+    assert str(groups[2]) == "restore secrets: 1 item"
     assert posts(sandbox) == []
 
 

@@ -75,8 +75,8 @@ def test_completed_restore_shows_every_phase_and_group(sandbox: Sandbox, storage
     names = [r.name for r in runs]
     assert names[:3] == PHASES_BEFORE and names[-3:] == PHASES_AFTER
     groups = names[3:-3]
-    assert groups[0] == "restore customresourcedefinitions.apiextensions.k8s.io: 1 items"
-    assert "restore namespaces: 1 items" in groups and "restore pods: 2 items" in groups
+    assert groups[0] == "restore customresourcedefinitions.apiextensions.k8s.io: 1 item"
+    assert "restore namespaces: 1 item" in groups and "restore pods: 2 items" in groups
     assert all(r.state.type == StateType.COMPLETED for r in runs)
     assert all(r.start_time and r.end_time for r in runs)  # each phase has its own duration
     record = storage.restores.get(name)

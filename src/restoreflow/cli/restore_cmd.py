@@ -403,6 +403,13 @@ class CreateRequest:
             "status": {},
         }
 
+    def check_name_is_free(self) -> None:
+        """Like Velero, never reuse a restore's name: its record, logs and results would be overwritten."""
+        if self.storage.restores.exists(self.name):
+            raise CliError(
+                f'restore "{self.name}" already exists in backup storage location {self.storage.url}'
+            )
+
     def check_backup(self) -> None:
         """Fail fast, before starting Prefect, when the backup or schedule is unknown."""
         from restoreflow.backup import BackupError
@@ -476,6 +483,7 @@ def create_restore(args: argparse.Namespace) -> int:
     if args.output:
         _print_restores([request.restore_object()], args)
         return 0
+    request.check_name_is_free()
     request.check_backup()
     _quiet_embedded_server()
     print(f'Restore request "{request.name}" submitted successfully.')
@@ -516,10 +524,35 @@ def _run_here(request: CreateRequest) -> str:
     """Run the flow in this process (Prefect's embedded server unless PREFECT_API_URL is set)."""
     from restoreflow.orchestration import restore as restore_flow
 
-    state = restore_flow(
-        plan=request.plan_parameter, restore_name=request.name, labels=request.labels, return_state=True
-    )
+    try:
+        state = restore_flow(
+            plan=request.plan_parameter, restore_name=request.name, labels=request.labels, return_state=True
+        )
+    except KeyboardInterrupt:
+        _mark_interrupted(request)
+        raise
     return state.name if state.name in FINAL_PHASES else "Failed"
+
+
+def _mark_interrupted(request: CreateRequest) -> None:
+    """Ctrl-C stopped the restore with this process: its record must not stay InProgress forever."""
+    from restoreflow.backup import BackupError
+
+    try:
+        record = request.storage.restores.get(request.name)
+    except BackupError:
+        return  # interrupted before the restore began
+    status = record.get("status") or {}
+    if status.get("phase") in FINAL_PHASES:
+        return
+    record["status"] = {
+        **status,
+        "phase": "Failed",
+        "failureReason": "interrupted: the restoreflow process running the restore was stopped",
+        "completionTimestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    request.storage.restores.write_status(request.name, record)
+    print(f'Restore "{request.name}" interrupted; marked Failed.', file=sys.stderr)
 
 
 def _submit(request: CreateRequest, deployment: str) -> Any:

@@ -194,6 +194,12 @@ class RestoreRun:
         self.events.emit("started", {"plan": self.plan.name, "flowRunId": flow_run_id})
         progress = ProgressArtifact(self.name)
         try:
+            return self.run_all(progress, flow_run_id)
+        finally:
+            progress.close()  # also on a crash or Ctrl-C: no update may outlive the run's client
+
+    def run_all(self, progress: ProgressArtifact, flow_run_id: str) -> State:
+        try:
             ctx = self.phase(
                 "validate", validate_phase, self.plan, self.name, self.backup_name, flow_run_id, progress
             )

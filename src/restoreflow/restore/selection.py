@@ -44,7 +44,8 @@ class ResourceGroup:
     served: bool = True  # False: the target (as known before the restore) does not serve it
 
     def __str__(self) -> str:
-        return f"restore {self.resource}: {len(self.items):,} items"
+        count = len(self.items)
+        return f"restore {self.resource}: {count:,} item{'' if count == 1 else 's'}"
 
     def __len__(self) -> int:
         return len(self.items)
