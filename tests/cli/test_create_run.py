@@ -75,3 +75,21 @@ def test_unknown_deployment(cli, bsl: BackupStorage, sandbox: Sandbox, tmp_path:
     run = cli("restore", "create", unique("dep"), "--plan", str(plan), "--deployment", "no-such-deployment")
     assert run.code == 1
     assert "error: cannot submit to deployment restore/no-such-deployment" in run.err
+
+
+def test_a_plan_without_a_storage_location_takes_the_flag(
+    cli, bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    document = plan_document(bsl.url, sandbox.kubeconfig, includedResources=["configmaps", "namespaces"])
+    del document["spec"]["source"]["storageLocation"]
+    plan = write_plan(tmp_path / "portable.yaml", document)
+
+    refused = cli("restore", "create", unique("nowhere"), "--plan", str(plan))
+    assert refused.code == 1
+    assert "spec.source.storageLocation" in refused.err
+
+    name = unique("portable")
+    run = cli("restore", "create", name, "--plan", str(plan), "--storage-location", bsl.url)
+    assert run.code == 0, run.out + run.err
+    assert bsl.restores.get(name)["spec"]["storageLocation"] == bsl.url
+    assert sandbox.get("configmaps", "web-config", namespace="shop") is not None

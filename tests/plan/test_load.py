@@ -364,3 +364,20 @@ def test_any_value_anywhere_gives_problems_never_a_crash() -> None:
                 plan_from_document(mutated)
             except PlanError as err:
                 assert err.problems and all(p.message for p in err.problems)
+
+
+def test_a_missing_storage_location_is_taken_from_the_caller() -> None:
+    text = (
+        "apiVersion: restoreflow.dev/v1alpha1\nkind: RestorePlan\nmetadata: {name: portable}\n"
+        "spec:\n  source: {backupName: b1}\n"
+    )
+    with pytest.raises(PlanError) as missing:
+        load_plan_text(text, "portable.yaml")
+    assert [p.path for p in missing.value.problems] == ["spec.source.storageLocation"]
+
+    plan = load_plan_text(text, "portable.yaml", storage_location="s3://bucket/prefix")
+    assert plan.spec.source.storage_location == "s3://bucket/prefix"
+    written = text.replace("{backupName: b1}", "{backupName: b1, storageLocation: /mine}")
+    assert (
+        load_plan_text(written, "p.yaml", storage_location="s3://x").spec.source.storage_location == "/mine"
+    )

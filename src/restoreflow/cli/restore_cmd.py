@@ -10,6 +10,7 @@ import Prefect.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import threading
@@ -365,7 +366,8 @@ class CreateRequest:
         from restoreflow.plan import PlanError, plan_from_document
 
         _check_create_flags(args)
-        base = _load_base_plan(args.plan)
+        location = args.storage_location or os.environ.get(STORAGE_ENV)
+        base = _load_base_plan(args.plan, location)
         document = _base_document(base, args.storage_location)
         spec = {**document["spec"], **flag_overrides(args)}
         source = spec.get("source") or {}
@@ -377,7 +379,9 @@ class CreateRequest:
         stem = base.name if base else source.get("backupName") or source.get("scheduleName")
         self.name = args.name or f"{stem}-{_now_stamp()}"
         self.document = {**document, "metadata": {"name": self.name, **document["metadata"]}, "spec": spec}
-        changed = base is None or spec != document["spec"]
+        # The flow re-reads an unchanged plan file; a location given from outside must travel inline.
+        external = base is not None and location == base.spec.source.storage_location
+        changed = base is None or external or spec != document["spec"]
         try:
             self.plan = plan_from_document(self.document, source=args.plan or "<flags>") if changed else base
         except PlanError as err:
@@ -424,13 +428,13 @@ class CreateRequest:
             raise CliError(str(err)) from None
 
 
-def _load_base_plan(path: str | None) -> Any:
+def _load_base_plan(path: str | None, storage_location: str | None) -> Any:
     from restoreflow.plan import PlanError, load_plan
 
     if not path:
         return None
     try:
-        return load_plan(path)
+        return load_plan(path, storage_location=storage_location)
     except PlanError as err:
         raise CliError(f"invalid restore plan:\n{err}") from None
     except OSError as err:

@@ -20,6 +20,7 @@ with the counts in its message.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -136,10 +137,12 @@ def finalize_phase(ctx: Any, failure: str | None) -> Any:
 
 
 def read_plan(plan: str) -> RestorePlan:
-    """The `plan` parameter: inline YAML/JSON text, or a path in the working copy."""
+    """The `plan` parameter: inline YAML/JSON text, or a path in the working copy. A plan without a
+    storage location takes RESTOREFLOW_STORAGE_LOCATION from the run's environment (a work pool's)."""
+    location = os.environ.get("RESTOREFLOW_STORAGE_LOCATION")
     if "\n" in plan or plan.lstrip().startswith("{"):
-        return load_plan_text(plan, source="<plan parameter>")
-    return load_plan(plan)
+        return load_plan_text(plan, source="<plan parameter>", storage_location=location)
+    return load_plan(plan, storage_location=location)
 
 
 def default_restore_name(plan_name: str) -> str:

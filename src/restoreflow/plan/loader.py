@@ -15,19 +15,26 @@ from restoreflow.plan.schema import Finding, schema_findings
 from restoreflow.plan.source import JsonPath, Parsed, Positions, YamlSyntaxError, json_path, parse_yaml
 
 
-def load_plan(path: str | Path) -> RestorePlan:
-    """Read, validate and normalize a plan file; PlanError lists every problem."""
+def load_plan(path: str | Path, *, storage_location: str | None = None) -> RestorePlan:
+    """Read, validate and normalize a plan file; PlanError lists every problem.
+
+    `storage_location` (from `--storage-location` or RESTOREFLOW_STORAGE_LOCATION) stands in for a
+    missing `spec.source.storageLocation`, so one plan can serve several storage locations."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise PlanError([Problem(str(path), None, None, "", f"cannot read the plan: {reason}")]) from None
-    return load_plan_text(text, str(path))
+    return load_plan_text(text, str(path), storage_location=storage_location)
 
 
-def load_plan_text(text: str, source: str = "<inline>") -> RestorePlan:
+def load_plan_text(
+    text: str, source: str = "<inline>", *, storage_location: str | None = None
+) -> RestorePlan:
     """Validate and normalize plan text; `source` names it in problems."""
     parsed = parse_text(text, source)
+    if storage_location:
+        _default_storage_location(parsed.data, storage_location)
     problems = [
         Problem(source, line + 1, col + 1, json_path(path), msg) for (line, col), path, msg in parsed.problems
     ]
@@ -79,6 +86,14 @@ def placed(source: str, positions: Positions | None, path: JsonPath, message: st
         return Problem(source, None, None, json_path(path), message)
     line, column = positions.key(path) if anchor == "key" else positions.value(path)
     return Problem(source, line + 1, column + 1, json_path(path), message)
+
+
+def _default_storage_location(data: Any, storage_location: str) -> None:
+    """Fill `spec.source.storageLocation` when the plan leaves it out (only where the shape allows)."""
+    spec = data.get("spec") if isinstance(data, dict) else None
+    source = spec.get("source") if isinstance(spec, dict) else None
+    if isinstance(source, dict) and "storageLocation" not in source:
+        source["storageLocation"] = storage_location
 
 
 def _plain(value: Any) -> Any:
