@@ -246,3 +246,37 @@ def test_a_phase_that_fails_once_is_retried_and_the_restore_completes(
     assert state.name == "Completed"
     fetch = {r.name: r for r in task_runs(state)}["fetch backup"]
     assert fetch.run_count == 2 and fetch.state.type == StateType.COMPLETED
+
+
+def test_cancelling_the_flow_run_stops_the_restore(sandbox: Sandbox, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.client.schemas.filters import FlowRunFilterName
+    from prefect.states import Cancelling
+
+    storage = BackupStorage.open(tmp_path / "bsl", create=True)
+    app = sample_application("shop")
+    app.find("Pod", "toolbox")["metadata"]["annotations"]["sandbox.restoreflow.dev/pod-volume-restore"] = (
+        "hang"
+    )
+    app.add_to(BackupBuilder("demo-backup", included_namespaces=["shop"])).write(storage)
+    name = unique("cancel")
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run, storage, sandbox, name, timeouts={"fsBackupRestore": "5m"})
+        with get_client(sync_client=True) as client:
+            by_name = FlowRunFilter(name=FlowRunFilterName(any_=[name]))
+            while not (
+                found := client.read_flow_runs(flow_run_filter=by_name)
+            ) or not storage.restores.exists(name):
+                assert time.monotonic() - started < 60 and not running.done()
+                time.sleep(0.2)
+            time.sleep(1.0)  # well into the restore: the stuck volume waits for up to 5 minutes
+            client.set_flow_run_state(found[0].id, Cancelling(), force=True)
+        state = running.result(timeout=60)
+
+    assert time.monotonic() - started < 60
+    assert state.type == StateType.CANCELLED
+    record = storage.restores.get(name)["status"]
+    assert record["phase"] == "Failed"
+    assert record["failureReason"] == "restore cancelled"

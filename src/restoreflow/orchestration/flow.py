@@ -30,10 +30,11 @@ from typing import Any
 from prefect import flow, get_client, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 
 from restoreflow import restore as engine
 from restoreflow.describe import describe_restore
+from restoreflow.orchestration.cancel import CancellationWatch
 from restoreflow.orchestration.locking import hold_target, limit_names
 from restoreflow.orchestration.observe import ProgressArtifact, RestoreEvents, publish_summary
 from restoreflow.plan import PlanError, load_plan, load_plan_text
@@ -214,6 +215,7 @@ class RestoreRun:
             return self.finish("FailedValidation", message, failed.result)
         self.events.backup = ctx.backup_name or self.events.backup
         failure = None
+        watch = CancellationWatch(flow_run_id, ctx.cancel)
         try:
             self.run_phases(ctx)
         except engine.RestoreCancelled:
@@ -221,6 +223,8 @@ class RestoreRun:
         except Exception as error:
             failure = str(error)
             self.log.error("restore %s failed: %s", self.name, failure)
+        finally:
+            watch.close()
         try:
             result = self.phase("finalize", finalize_phase, ctx, failure)
         finally:
@@ -228,6 +232,9 @@ class RestoreRun:
                 ctx.cluster.close()
         progress.close(100.0, result.summary())
         self.publish(result, ctx.storage)
+        if watch.cancelled:
+            self.events.emit(f"finished.{result.phase}", {"phase": result.phase, "message": result.summary()})
+            return Cancelled(message=f"restore {self.name} cancelled: {result.summary()}")
         return self.finish(result.phase, result.summary(), result)
 
     def run_phases(self, ctx: Any) -> None:
