@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -21,10 +20,10 @@ from typing import Any
 
 from restoreflow.cli.backup_cmd import STORAGE_ENV, open_storage, selected
 from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
+from restoreflow.plan.names import dns1123_subdomain_errors
 
 API_VERSION = "restoreflow.dev/v1alpha1"
 FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -280,11 +279,8 @@ def _check_create_flags(args: argparse.Namespace) -> None:
         raise CliError("either a 'selector' or an 'or-selector' can be specified, but not both")
     if args.existing_resource_policy and args.existing_resource_policy not in ("none", "update"):
         raise CliError("existing-resource-policy has invalid value, it accepts only none, update as value")
-    if args.name and (len(args.name) > 253 or not _DNS1123_SUBDOMAIN.match(args.name)):
-        raise CliError(
-            f'invalid restore name "{args.name}": a lowercase RFC 1123 subdomain must consist of lower case '
-            "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-        )
+    if args.name and (problems := dns1123_subdomain_errors(args.name)):
+        raise CliError(f'invalid restore name "{args.name}": {"; ".join(problems)}')
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -458,7 +454,6 @@ def _base_document(base: Any, storage_location: str | None) -> dict[str, Any]:
 
 
 def _env_storage() -> str:
-    import os
 
     url = os.environ.get(STORAGE_ENV)
     if not url:
@@ -509,7 +504,6 @@ def create_restore(args: argparse.Namespace) -> int:
 
 def _quiet_embedded_server() -> None:
     """No telemetry from Prefect's embedded server: it logs tracebacks offline and stalls the run."""
-    import os
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
