@@ -187,3 +187,21 @@ def test_pre_commit_hook_validates_plans() -> None:
     )
     assert bad.returncode == 1 and "Either a backup or schedule" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_a_plan_may_leave_its_storage_location_to_the_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = tmp_path / "portable.yaml"
+    plan.write_text(
+        "apiVersion: restoreflow.dev/v1alpha1\nkind: RestorePlan\nmetadata: {name: portable}\n"
+        "spec:\n  source: {backupName: b1}\n"
+    )
+    monkeypatch.delenv("RESTOREFLOW_STORAGE_LOCATION", raising=False)
+    code, out, _ = run(capsys, "plan", "validate", str(plan))
+    assert code == 1 and "spec.source.storageLocation: required field is missing" in out
+
+    monkeypatch.setenv("RESTOREFLOW_STORAGE_LOCATION", "s3://velero-backups/prod")
+    assert run(capsys, "plan", "validate", str(plan))[0] == 0
+    code, out, _ = run(capsys, "plan", "show", str(plan), "-o", "json")
+    assert code == 0 and json.loads(out)["spec"]["source"]["storageLocation"] == "s3://velero-backups/prod"

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from restoreflow.cli.backup_cmd import STORAGE_ENV
 from restoreflow.cli.common import CliError, print_data
 
 
@@ -44,7 +45,7 @@ def validate_command(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for file in args.files:
         try:
-            plan = load_plan(file)
+            plan = load_plan(file, storage_location=_env_storage_location())
         except PlanError as err:
             results.append({"file": file, "valid": False, "problems": [p.to_dict() for p in err.problems]})
             if args.output == "text":
@@ -62,7 +63,8 @@ def validate_command(args: argparse.Namespace) -> int:
 def show_command(args: argparse.Namespace) -> int:
     from restoreflow.plan import load_plan, plan_to_document
 
-    _print(plan_to_document(_load(load_plan, args.file)), args.output)
+    plan = _load(lambda path: load_plan(path, storage_location=_env_storage_location()), args.file)
+    _print(plan_to_document(plan), args.output)
     return 0
 
 
@@ -87,6 +89,11 @@ def from_velero_command(args: argparse.Namespace) -> int:
         print(SCHEMA_COMMENT)
     _print(document, args.output)
     return 0
+
+
+def _env_storage_location() -> str | None:
+    """A plan may leave its storage location to RESTOREFLOW_STORAGE_LOCATION, as `restore create` does."""
+    return os.environ.get(STORAGE_ENV)
 
 
 def _load(loader: Any, *arguments: Any) -> Any:
