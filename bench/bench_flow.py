@@ -1,18 +1,25 @@
 """Prefect's cost: the engine benchmark's 10,000-object restore through the engine alone, then through
 the `restore` flow, in the same run against the same sandbox (its own process, reset between runs).
 
-Prints the flow's fixed overhead (seconds, from a one-namespace restore run both ways) and its cost
-per 1,000 items, against the targets (< 5 s fixed, < 5% of the restore's time). Also measures how
-soon the Prefect API shows a phase's state changes when the phase is a task and when it is a
-subflow (the reason phases are tasks).
+Prints the overhead against the uncapped restore (target < 5%) and against the same restore at the
+plan's default 100 QPS; the fixed overhead (seconds, from a one-namespace restore run both ways,
+median of several rounds, target < 5 s) and where it goes: Prefect's floor (a flow run with as many
+tasks that do nothing), the part of it that is the sync engine's wait for its heartbeat thread, and
+what restoreflow adds (target lock, artifacts, events, run name, cancel watch); the cost per 1,000
+items. Also measures how soon the Prefect API shows a phase's state changes when the phase is a
+task and when it is a subflow (the reason phases are tasks).
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,10 @@ from restoreflow.backup import BackupBuilder
 from restoreflow.plan import plan_from_document
 from restoreflow.restore import run_restore
 from restoreflow.sandbox import start_sandbox
+
+SMALL_ROUNDS = 5  # one-namespace restores and bare flows: the fixed overhead is a median of these
+FULL_ROUNDS = 3
+DEFAULT_QPS = 100
 
 
 def plan_document(location: str, kubeconfig: str, namespaces: list[str] | None = None) -> dict[str, Any]:
@@ -56,13 +67,79 @@ def engine_seconds(sandbox: Any, document: dict[str, Any], name: str) -> tuple[f
     return time.perf_counter() - started, result.phase
 
 
-def flow_seconds(sandbox: Any, document: dict[str, Any], name: str) -> tuple[float, str]:
+def flow_seconds(
+    sandbox: Any, document: dict[str, Any], name: str, heartbeats: bool = True
+) -> tuple[float, str]:
     from restoreflow.orchestration import restore
 
     sandbox.reset()
-    started = time.perf_counter()
-    state = restore(plan=yaml_text(document), restore_name=name, return_state=True)
-    return time.perf_counter() - started, str(state.name)
+    with no_heartbeats(not heartbeats):
+        started = time.perf_counter()
+        state = restore(plan=yaml_text(document), restore_name=name, return_state=True)
+        return time.perf_counter() - started, str(state.name)
+
+
+@contextmanager
+def no_heartbeats(active: bool = True) -> Iterator[None]:
+    """Flow runs without Prefect's heartbeats (on by default, every 180 s): the sync engine joins its
+    heartbeat thread at the end of a run, and that thread sleeps in 1 s steps."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None} if active else {}):
+        yield
+
+
+class Stalls(logging.Handler):
+    """Counts the Prefect client's retries after a 503, which it makes after 2 s: the answer of
+    Prefect's SQLite server when its database is locked by its own writes."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += "retryable status code 503" in record.getMessage()
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        logger = logging.getLogger("prefect.client")
+        level = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(self)
+        try:
+            yield
+        finally:
+            logger.removeHandler(self)
+            logger.setLevel(level)
+
+
+def task_count(restore_name: str) -> int:
+    """How many task runs the restore's flow run had (phases and resource groups)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with get_client(sync_client=True) as client:
+        runs = FlowRunFilter(name=FlowRunFilterName(any_=[restore_name]))
+        return len(client.read_task_runs(flow_run_filter=runs))
+
+
+def floor_seconds(tasks: int) -> float:
+    """Prefect's floor: a flow run (without heartbeats) of `tasks` tasks that do nothing."""
+    from prefect import flow, task
+
+    @task(persist_result=False)
+    def nothing() -> None:
+        return None
+
+    @flow(persist_result=False)
+    def bare(count: int) -> None:
+        for _ in range(count):
+            nothing()
+
+    with no_heartbeats():
+        started = time.perf_counter()
+        bare(tasks)
+        return time.perf_counter() - started
 
 
 def state_visibility() -> dict[str, tuple[float, float]]:
@@ -117,6 +194,19 @@ def state_visibility() -> dict[str, tuple[float, float]]:
     return results
 
 
+def rounds(count: int, *runs: Any) -> list[list[float]]:
+    """Each run `count` times, interleaved (so that load on the machine hits them alike)."""
+    samples: list[list[float]] = [[] for _ in runs]
+    for i in range(count):
+        for run, out in zip(runs, samples, strict=True):
+            out.append(run(i))
+    return samples
+
+
+def seconds_list(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
+
+
 def main() -> None:
     import os
 
@@ -137,28 +227,111 @@ def main() -> None:
         builder.write(location)
         full = plan_document(location, sandbox.kubeconfig)
         small = plan_document(location, sandbox.kubeconfig, namespaces=["bench-00"])
-        per_namespace = (len(items) - NAMESPACES) // NAMESPACES
         flow_seconds(sandbox, small, "warm-up")  # the first flow run pays for imports and caches
-        engine_small, _ = engine_seconds(sandbox, small, "engine-small")
-        flow_small, _ = flow_seconds(sandbox, small, "flow-small")
-        engine_full, engine_phase = engine_seconds(sandbox, full, "engine-full")
-        flow_full, flow_phase = flow_seconds(sandbox, full, "flow-full")
+        tasks = task_count("warm-up")
+        stalls = Stalls()
+        with stalls.counting():
+            engine_small, flow_small, flow_quiet, floor = rounds(
+                SMALL_ROUNDS,
+                lambda i: engine_seconds(sandbox, small, f"engine-small-{i}")[0],
+                lambda i: flow_seconds(sandbox, small, f"flow-small-{i}")[0],
+                lambda i: flow_seconds(sandbox, small, f"flow-quiet-{i}", heartbeats=False)[0],
+                lambda _: floor_seconds(tasks),
+            )
+        phases: dict[str, str] = {}
+
+        def engine_full(i: int) -> float:
+            elapsed, phases["engine"] = engine_seconds(sandbox, full, f"engine-full-{i}")
+            return elapsed
+
+        def flow_full(i: int) -> float:
+            elapsed, phases["flow"] = flow_seconds(sandbox, full, f"flow-full-{i}")
+            return elapsed
+
+        with stalls.counting():
+            engine_fulls, flow_fulls = rounds(FULL_ROUNDS, engine_full, flow_full)
         visibility = state_visibility()
 
-    fixed = flow_small - engine_small
-    overhead = flow_full - engine_full
-    per_thousand = (overhead - fixed) / (len(items) / 1000)
-    at_default_qps = len(items) / 100  # the plan's default 100 QPS: one create per item
-    print(f"restore of {len(items):,} objects in {NAMESPACES} namespaces ({engine_phase} / {flow_phase}):")
-    print(
-        f"  engine alone        {engine_full:7.2f} s  ({len(items) / engine_full:,.0f} items/s, no QPS cap)"
+    report(
+        Measured(
+            items=len(items),
+            tasks=tasks,
+            phases=f"{phases['engine']} / {phases['flow']}",
+            engine_full=engine_fulls,
+            flow_full=flow_fulls,
+            engine_small=engine_small,
+            flow_small=flow_small,
+            flow_quiet=flow_quiet,
+            floor=floor,
+            stalls=stalls.count,
+        )
     )
-    print(f"  through the flow    {flow_full:7.2f} s  ({len(items) / flow_full:,.0f} items/s)")
-    print(f"  Prefect's overhead  {overhead:7.2f} s  = {overhead / engine_full:.1%} of this restore,")
-    print(f"{'':30}{overhead / at_default_qps:.1%} of one at the default 100 QPS (target < 5%)")
-    print(f"one namespace ({per_namespace:,} objects): engine {engine_small:.2f} s, flow {flow_small:.2f} s")
-    print(f"  fixed overhead      {fixed:7.2f} s  (target < 5 s)")
-    print(f"  per 1,000 items     {per_thousand * 1000:+7.0f} ms  (beyond the fixed part; ~0 is noise)")
     for kind, (lag, gap) in visibility.items():
         visible = f"state visible in the API after {lag * 1000:4.0f} ms (median)"
         print(f"phase as a {kind:8} {visible}, {gap * 1000:4.0f} ms between phases")
+
+
+@dataclass
+class Measured:
+    items: int
+    tasks: int
+    phases: str
+    engine_full: list[float]
+    flow_full: list[float]
+    engine_small: list[float]
+    flow_small: list[float]
+    flow_quiet: list[float]
+    floor: list[float]
+    stalls: int
+
+
+def row(label: str, seconds: float, note: str) -> None:
+    print(f"{label:<22}{seconds:7.2f} s  {note}")
+
+
+def report(m: Measured) -> None:
+    median = statistics.median
+    engine, through_flow = median(m.engine_full), median(m.flow_full)
+    overhead = through_flow - engine
+    fixeds = [f - e for f, e in zip(m.flow_small, m.engine_small, strict=True)]
+    quiets = [f - e for f, e in zip(m.flow_quiet, m.engine_small, strict=True)]
+    fixed, quiet, floor = median(fixeds), median(quiets), median(m.floor)
+    per_thousand = (overhead - fixed) / (m.items / 1000)
+    capped = m.items / DEFAULT_QPS  # one create per item
+    per_namespace = (m.items - NAMESPACES) // NAMESPACES
+    print(
+        f"restore of {m.items:,} objects in {NAMESPACES} namespaces, no QPS cap ({m.phases}), "
+        f"median of {len(m.engine_full)}:"
+    )
+    row("  engine alone", engine, f"({m.items / engine:,.0f} items/s) runs: {seconds_list(m.engine_full)}")
+    row(
+        "  through the flow",
+        through_flow,
+        f"({m.items / through_flow:,.0f} items/s) runs: {seconds_list(m.flow_full)}",
+    )
+    row("  Prefect's overhead", overhead, f"= {overhead / engine:5.1%} of this restore (target < 5%)")
+    print(f"{'':34}= {overhead / capped:5.1%} of it at the default {DEFAULT_QPS} QPS ({capped:.0f} s)")
+    print(
+        f"one namespace ({per_namespace:,} objects, {m.tasks} tasks), median of {len(fixeds)}: "
+        f"engine {median(m.engine_small):.2f} s, flow {median(m.flow_small):.2f} s"
+    )
+    row("  fixed overhead", fixed, f"(target < 5 s) runs: {seconds_list(fixeds)}")
+    row("    heartbeats", fixed - quiet, "the sync engine joins its heartbeat thread: 0-1 s a run")
+    row("    without them", quiet, f"runs: {seconds_list(quiets)}")
+    row(
+        "      Prefect's floor",
+        floor,
+        f"a flow of {m.tasks} tasks doing nothing, runs: {seconds_list(m.floor)}",
+    )
+    row("      restoreflow's own", quiet - floor, "target lock, artifacts, events, run name, cancel watch")
+    print(f"  per 1,000 items     {per_thousand * 1000:+7.0f} ms  (beyond the fixed part; ~0 is noise)")
+    if overhead > 0.05 * engine:
+        print(
+            f"  5% of this restore is {0.05 * engine:.2f} s: out of reach with Prefect's heartbeats "
+            f"(up to 1 s); without them the fixed part is {quiet / engine:.1%} of it"
+        )
+    runs = len(m.flow_small) + len(m.flow_quiet) + len(m.floor) + len(m.flow_full)
+    print(
+        f"Prefect's client waited 2 s after a 503 (its SQLite database locked) {m.stalls} times in {runs} "
+        "flow runs: the outliers above"
+    )

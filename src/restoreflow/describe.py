@@ -278,6 +278,7 @@ def describe_restore(
     resource_list: Mapping[str, Sequence[str]] | None = None,
     details: bool = False,
     command: str = "restoreflow restore",
+    item_operations: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """`velero restore describe`: phase, progress, times, problems, the spec, hooks, resources."""
     meta, spec, status = record.get("metadata") or {}, _spec(record), _status(record)
@@ -305,7 +306,7 @@ def describe_restore(
     _describe_source(d, spec, status)
     _describe_spec(d, spec)
     _describe_policies(d, spec, status)
-    _describe_outcome(d, status)
+    _describe_outcome(d, status, item_operations if details else None)
     if details:
         _describe_resource_list(d, resource_list)
         d.blank()
@@ -409,18 +410,58 @@ def _describe_policies(d: Describer, spec: Mapping[str, Any], status: Mapping[st
         d.printf("Uploader config:\n\tWrite Sparse Files:\ttrue\n")
 
 
-def _describe_outcome(d: Describer, status: Mapping[str, Any]) -> None:
+def _describe_outcome(
+    d: Describer, status: Mapping[str, Any], item_operations: Sequence[Mapping[str, Any]] | None
+) -> None:
     counts = status.get("counts")
     if counts:
         d.blank()
         d.printf("Items:\n")
         for key in ("created", "updated", "skipped", "failed"):
             d.printf(f"\t{key.capitalize()}:\t{counts.get(key, 0)}\n")
+    _describe_item_operations(d, status, item_operations)
     hooks = status.get("hookStatus")
     if hooks is not None:
         d.blank()
         d.printf(f"HooksAttempted: \t{hooks.get('hooksAttempted', 0)}\n")
         d.printf(f"HooksFailed: \t{hooks.get('hooksFailed', 0)}\n")
+
+
+def _describe_item_operations(
+    d: Describer, status: Mapping[str, Any], operations: Sequence[Mapping[str, Any]] | None
+) -> None:
+    """Velero's "Restore Item Operations": counts, or each operation with --details."""
+    attempted = status.get("restoreItemOperationsAttempted", 0)
+    if not attempted:
+        return
+    d.blank()
+    if operations is None:
+        completed, failed = (status.get(f"restoreItemOperations{k}", 0) for k in ("Completed", "Failed"))
+        d.printf(
+            f"Restore Item Operations:\t{completed} of {attempted} completed successfully, {failed} failed "
+            "(specify --details for more information)\n"
+        )
+        return
+    d.printf("Restore Item Operations:\n")
+    for operation in operations:
+        spec, op = operation.get("spec") or {}, operation.get("status") or {}
+        target = spec.get("resourceIdentifier") or {}
+        group_resource = ".".join(p for p in (target.get("Resource"), target.get("Group")) if p)
+        namespace, name = target.get("Namespace", ""), target.get("Name", "")
+        d.printf(f"\tOperation for {group_resource} {namespace}/{name}:\n")
+        d.printf(f"\t\tRestore Item Action Plugin:\t{spec.get('restoreItemAction', '')}\n")
+        d.printf(f"\t\tOperation ID:\t{spec.get('operationID', '')}\n")
+        d.printf(f"\t\tPhase:\t{op.get('phase', '')}\n")
+        if op.get("error"):
+            d.printf(f"\t\tOperation Error:\t{op['error']}\n")
+        if op.get("nTotal") or op.get("nCompleted"):
+            done, total, units = op.get("nCompleted", 0), op.get("nTotal", 0), op.get("operationUnits", "")
+            d.printf(f"\t\tProgress:\t{done} of {total} complete ({units})\n")
+        if op.get("description"):
+            d.printf(f"\t\tProgress description:\t{op['description']}\n")
+        for key in ("created", "started", "updated"):
+            if op.get(key):
+                d.printf(f"\t\t{key.capitalize()}:\t{go_time(op[key])}\n")
 
 
 def _duration_field(value: Any) -> str:

@@ -30,6 +30,7 @@ VELERO_ORDER = [
     "velero.io/change-storage-class",
     "velero.io/cluster-role-bindings",
     "velero.io/crd-preserve-fields",
+    "velero.io/dataupload",
     "velero.io/init-restore-hook",
     "velero.io/job",
     "velero.io/pod",

@@ -15,6 +15,7 @@ from restoreflow.backup import BackupStorage
 from restoreflow.sandbox import Sandbox
 
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
+INTERRUPTED = "interrupted: the restoreflow process running the restore was stopped"
 
 
 @pytest.mark.sandbox(velero_crds=True)
@@ -40,10 +41,11 @@ def test_create_with_velero_flags_on_the_embedded_server_is_clean(
 
 @pytest.mark.usefixtures("prefect_server")
 @pytest.mark.sandbox(velero_crds=True, pvr_progress_delay=30)
-def test_ctrl_c_marks_the_restore_failed_not_in_progress(
-    bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
+def test_ctrl_c_marks_the_restore_failed_with_its_log_and_errors(
+    cli, bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """The restore runs in this process: stopping it must leave a final record, like Velero's restart."""
+    """The restore runs in this process: stopping it leaves a final record with the log and results
+    written so far, as Velero uploads whatever log and results a restore has."""
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
@@ -65,7 +67,22 @@ def test_ctrl_c_marks_the_restore_failed_not_in_progress(
     assert "Traceback" not in text and "Logging error" not in text, text
     status = bsl.restores.get("stopped")["status"]
     assert status["phase"] == "Failed" and status["completionTimestamp"]
-    assert status["failureReason"].startswith("interrupted")
+    assert status["failureReason"] == INTERRUPTED
+
+    logs = cli("restore", "logs", "stopped", "--storage-location", bsl.url)
+    assert logs.code == 0, logs.err
+    for line in (
+        'msg="restore stopped of backup demo-backup validated"',
+        "restored pods: 2 created",
+        'msg="Waiting for all pod volume restores to complete"',
+        f'msg="Velero restore error: {INTERRUPTED}"',
+        'msg="restore stopped finished: Failed"',
+    ):
+        assert line in logs.out, logs.out
+    describe = cli("restore", "describe", "stopped", "--details", "--storage-location", bsl.url)
+    assert "Failed (run 'restoreflow restore logs stopped' for more information)" in describe.out
+    assert f"Errors:\n  Velero:   {INTERRUPTED}\n" in describe.out, describe.out
+    assert "shop/toolbox(created)" in describe.out  # the resource list of what was restored
 
 
 def _default_sigint() -> None:

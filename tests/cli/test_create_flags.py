@@ -167,6 +167,9 @@ def test_velero_flag_errors(cli, bsl: BackupStorage) -> None:
         ),
         ("Bad_Name", "--from-backup", "a"): 'invalid restore name "Bad_Name"',
         ("--from-backup", "a", "-l", "a in ("): "invalid label selector 'a in ('",
+        ("--from-backup", "a", "--labels", "team=shop web"): (
+            'invalid restore labels: metadata.labels: Invalid value: "shop web": a valid label must be'
+        ),
     }
     for argv, message in cases.items():
         run = cli("restore", "create", *argv, *location)

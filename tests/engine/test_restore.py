@@ -287,3 +287,14 @@ def test_a_schedule_restores_its_latest_completed_backup(sandbox, tmp_path):
     assert result.status["spec"]["scheduleName"] == "nightly"
     assert sandbox.get("configmaps", "new", "shop") is not None
     assert sandbox.get("configmaps", "old", "shop") is None
+
+
+def test_numbers_beyond_64_bits_and_unicode_are_restored_exactly(sandbox, tmp_path):
+    """Kubernetes' JSON allows any integer; a custom resource holding one comes back unchanged."""
+    huge = widget("huge", "shop", size=2**70 + 1)
+    huge["spec"] |= {"ratio": 0.1, "negative": -(2**65), "label": "größe ✓"}
+    location, _ = write_backup(tmp_path, [widget_crd(), huge])
+    result = run_restore(make_plan(sandbox, location), restore_name="numbers")
+
+    assert result.phase == "Completed", result.results
+    assert sandbox.get("widgets.example.com", "huge", "shop")["spec"] == huge["spec"]

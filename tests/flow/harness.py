@@ -14,19 +14,28 @@ _RUNNING: list[bool] = []  # tests/flow and tests/cli each register this fixture
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """Prefect's test harness: a temporary server on SQLite (seconds to start, so once per process)."""
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Prefect's test harness: a temporary server on SQLite (seconds to start, so once per process),
+    and a temporary result storage folder (the resource groups' outcomes), for flow runs in this
+    process and in the processes it starts."""
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
     if _RUNNING:
         yield
         return
     _RUNNING.append(True)
-    try:
-        with prefect_test_harness(server_startup_timeout=120):
-            yield
-    finally:
-        _RUNNING.clear()
+    results = tmp_path_factory.mktemp("prefect-results")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PREFECT_LOCAL_STORAGE_PATH", str(results))
+        try:
+            with (
+                temporary_settings({PREFECT_LOCAL_STORAGE_PATH: results}),
+                prefect_test_harness(server_startup_timeout=120),
+            ):
+                yield
+        finally:
+            _RUNNING.clear()
 
 
 def unique(prefix: str) -> str:

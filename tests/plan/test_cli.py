@@ -84,6 +84,7 @@ def test_show_prints_the_normalized_plan(capsys: pytest.CaptureFixture[str], fmt
     shown = json.loads(out) if fmt == "json" else YAML(typ="safe").load(out)
     assert shown == plan_to_document(load_plan(path))
     assert shown["spec"]["timeouts"]["crdAvailable"] == "1m0s"
+    assert shown["spec"]["apiGroupVersionPriorities"] == {"carts.shop.example.io": ["v2beta1", "v2beta2"]}
 
 
 def test_show_yaml_is_itself_a_valid_plan_in_schema_order(capsys: pytest.CaptureFixture[str]) -> None:

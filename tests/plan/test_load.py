@@ -79,6 +79,9 @@ spec:
   itemOperationTimeout: 2h
   uploaderConfig: {writeSparseFiles: true, parallelFilesDownload: 4}
   priorities: "namespaces,persistentvolumeclaims,pods,-,services"
+  apiGroupVersionPriorities:
+    rockbands.music.example.io: [v2beta1, v2beta2]
+    horizontalpodautoscalers.autoscaling: [v2, v1]
   transforms:
     storageClassMapping: {gp2: standard}
     imageNameMapping: ["registry.prod/,registry.dr/", "busybox,busybox:stable"]
@@ -175,6 +178,10 @@ def test_every_field_reaches_the_typed_plan() -> None:
     )
     assert spec.priorities.high == ("namespaces", "persistentvolumeclaims", "pods")
     assert spec.priorities.low == ("services",)
+    assert dict(spec.api_group_version_priorities) == {
+        "rockbands.music.example.io": ("v2beta1", "v2beta2"),
+        "horizontalpodautoscalers.autoscaling": ("v2", "v1"),
+    }
     transforms = spec.transforms
     assert dict(transforms.storage_class_mapping) == {"gp2": "standard"}
     assert transforms.image_name_mapping == ("registry.prod/,registry.dr/", "busybox,busybox:stable")
@@ -207,6 +214,10 @@ def test_the_document_is_normalized_with_every_default_and_canonical_durations()
         "high": ["namespaces", "persistentvolumeclaims", "pods"],
         "low": ["services"],
     }
+    assert list(spec["apiGroupVersionPriorities"]) == [
+        "rockbands.music.example.io",
+        "horizontalpodautoscalers.autoscaling",
+    ]
     assert spec["timeouts"]["crdAvailable"] == "1m30s"
     assert spec["itemOperationTimeout"] == "2h0m0s"
     assert spec["labelSelector"] is None
@@ -262,6 +273,7 @@ def test_the_example_plans_cover_what_they_promise() -> None:
     migration = load_plan(ROOT / "plans" / "migration.yaml").spec
     assert migration.namespace_mapping and migration.transforms.storage_class_mapping
     assert migration.transforms.image_name_mapping and migration.transforms.resource_modifiers
+    assert migration.api_group_version_priorities
     selective = load_plan(ROOT / "plans" / "selective-by-labels.yaml").spec
     assert selective.or_label_selectors or selective.label_selector
 
@@ -272,6 +284,8 @@ def test_the_plan_is_immutable() -> None:
         plan.spec.restore_pvs = True  # type: ignore[misc]
     with pytest.raises(TypeError):
         plan.spec.namespace_mapping["web"] = "web-2"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        plan.spec.api_group_version_priorities["pods"] = ("v1",)  # type: ignore[index]
     assert isinstance(plan.document, MappingProxyType)
     plan_to_document(plan)["spec"]["restorePVs"] = True
     assert plan.document["spec"]["restorePVs"] is False

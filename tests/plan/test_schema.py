@@ -17,11 +17,13 @@ from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestoreSpec, Source
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = sorted((ROOT / "plans").glob("*.yaml"))
-# Where any key is fine: fsspec options, label and annotation maps, init containers, patches.
+# Where the keys are the user's: fsspec options, label and annotation maps, name mappings, version
+# priorities per resource, init containers, patches.
 FREE_FORM = {
     "$.properties.metadata.properties.annotations",
     "$.$defs.source.properties.options",
     "$.$defs.spec.properties.namespaceMapping",
+    "$.$defs.apiGroupVersionPriorities",
     "$.$defs.transforms.properties.storageClassMapping",
     "$.$defs.transforms.properties.nodeMapping",
     "$.$defs.initHook.properties.initContainers.items",

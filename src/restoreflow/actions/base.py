@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -48,6 +49,20 @@ class ActionResult:
     wait_for_additional_items: bool = False
     additional_items_ready_timeout: float | None = None
     operation_id: str = ""  # an async operation to track (RestoreItemAction v2)
+
+
+@dataclass
+class OperationProgress:
+    """What `progress()` reports of an async operation (Velero's OperationProgress)."""
+
+    completed: bool = False
+    error: str = ""  # with completed: the operation failed
+    n_completed: int = 0
+    n_total: int = 0
+    operation_units: str = ""  # e.g. "bytes"
+    description: str = ""
+    started: datetime | None = None
+    updated: datetime | None = None
 
 
 @runtime_checkable
@@ -102,6 +117,20 @@ class RestoreItemAction(Protocol):
     def applies_to(self) -> AppliesTo: ...
 
     def execute(self, action_input: ActionInput) -> ActionResult: ...
+
+
+@runtime_checkable
+class AsyncRestoreItemAction(RestoreItemAction, Protocol):
+    """An action that starts work it does not wait for (Velero's RestoreItemAction v2).
+
+    `execute()` returns an `operation_id`; once the items are restored, the engine polls
+    `progress()` until every operation completed or the plan's itemOperationTimeout passed, when it
+    calls `cancel()`. Completed with an error, raising, or timing out is an error of the restore.
+    """
+
+    def progress(self, operation_id: str, restore: RestoreView) -> OperationProgress: ...
+
+    def cancel(self, operation_id: str, restore: RestoreView) -> None: ...
 
 
 class ActionError(Exception):

@@ -1,8 +1,8 @@
 """The restore item actions of a restore, in Velero's order, and the plugin discovery.
 
 Order: the built-in actions sorted by name (`velero.io/add-pvc-from-pod` ... `velero.io/service-account`,
-including `velero.io/init-restore-hook` and `velero.io/pod-volume-restore`), then the CSI actions
-sorted by name (`velero.io/csi-pvc-restorer` ...), then plugins sorted by name.
+including `velero.io/dataupload`, `velero.io/init-restore-hook` and `velero.io/pod-volume-restore`),
+then the CSI actions sorted by name (`velero.io/csi-pvc-restorer` ...), then plugins sorted by name.
 
 Plugins are Python packages declaring entry points in the group `restoreflow.restore_item_actions`;
 each entry point names a class or factory that returns an action (no arguments). A plugin never
@@ -28,6 +28,7 @@ from restoreflow.actions.base import (
     ActionInput,
     ActionResult,
     AppliesTo,
+    OperationProgress,
     ResourceIdentifier,
     RestoreItemAction,
 )
@@ -35,6 +36,7 @@ from restoreflow.actions.change_image_name import ChangeImageNameAction
 from restoreflow.actions.change_storage_class import ChangeStorageClassAction
 from restoreflow.actions.cluster_role_bindings import ClusterRoleBindingAction
 from restoreflow.actions.crd_preserve_fields import CRDPreserveFieldsAction
+from restoreflow.actions.dataupload import DataUploadRetrieveAction
 from restoreflow.actions.job import JobAction
 from restoreflow.actions.pod import PodAction
 from restoreflow.actions.pvc import PVCAction
@@ -53,6 +55,7 @@ BUILTIN_ACTIONS: tuple[type, ...] = (
     ChangeStorageClassAction,
     ClusterRoleBindingAction,
     CRDPreserveFieldsAction,
+    DataUploadRetrieveAction,
     JobAction,
     PodAction,
     PVCAction,
@@ -186,6 +189,24 @@ class PluginAction:
             raise ActionError(f"plugin {self.name} raised {type(error).__name__}: {error}") from None
         self._check(result)
         return result
+
+    def progress(self, operation_id: str, restore: Any) -> OperationProgress:
+        """The plugin's report on an operation it started; ActionError naming it otherwise."""
+        method = getattr(self._action, "progress", None)
+        if not callable(method):
+            raise ActionError(f"plugin {self.name} does not report the progress of operations")
+        try:
+            report = method(operation_id, restore)
+        except Exception as error:
+            raise ActionError(f"plugin {self.name} raised {type(error).__name__}: {error}") from None
+        if not isinstance(report, OperationProgress):
+            raise ActionError(f"plugin {self.name} returned {type(report).__name__}, want OperationProgress")
+        return report
+
+    def cancel(self, operation_id: str, restore: Any) -> None:
+        method = getattr(self._action, "cancel", None)
+        if callable(method):
+            method(operation_id, restore)
 
     def _check(self, result: Any) -> None:
         if not isinstance(result, ActionResult):

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import json
 import logging
 import os
 import posixpath
 import re
 import shutil
-import tarfile
 import tempfile
 import weakref
 import zlib
@@ -36,8 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from restoreflow import codec
+
 from .errors import BackupError, ItemError
 from .files import json_kind
+from .tarstream import TarEntry, TarFormatError, TarReader
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class BackupArchive:
                 raise ItemError(path, self._too_big(self._oversize[path]))
             raise ItemError(path, "does not exist")
         try:
-            obj = json.loads(self._pread(packed))
+            obj = codec.loads(self._pread(packed))
         except ValueError as err:
             raise ItemError(path, str(err)) from None
         if not isinstance(obj, dict):
@@ -256,43 +257,41 @@ class _Spiller:
             except gzip.BadGzipFile as err:
                 what = "is not a gzip file" if str(err).startswith("Not a gzipped file") else "is corrupt"
                 raise BackupError(f"backup archive {self.where} {what}: {err}") from None
-            except (tarfile.TarError, zlib.error) as err:
+            except (TarFormatError, zlib.error) as err:
                 raise BackupError(f"backup archive {self.where} is corrupt: {err}") from None
             except Exception as err:  # the store or the network failed while streaming
                 raise BackupError(f"backup archive {self.where} cannot be read: {err}") from None
 
     def _consume(self, stream: IO[bytes], out: IO[bytes]) -> None:
         with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
-            with tarfile.open(fileobj=gz, mode="r|") as tar:
-                while (member := tar.next()) is not None:
-                    tar.members = []  # stream mode would otherwise keep every header in memory
-                    path = self._checked_path(member)
-                    if path == RESOURCES_DIR or path.startswith(RESOURCES_DIR + "/"):
-                        self.saw_resources = True
-                    if member.isreg():
-                        self._take(path, member, tar, out)
+            reader = TarReader(gz)
+            for entry in reader:
+                path = self._checked_path(entry)
+                if path == RESOURCES_DIR or path.startswith(RESOURCES_DIR + "/"):
+                    self.saw_resources = True
+                if entry.kind == "file":
+                    self._take(path, entry, reader, out)
             while gz.read(_CHUNK):  # to the end of the gzip stream: its checksum catches truncation
                 pass
 
-    def _checked_path(self, member: tarfile.TarInfo) -> str:
+    def _checked_path(self, entry: TarEntry) -> str:
         """The entry's normalized relative path; BackupError for anything unsafe."""
-        name = member.name
-        if name.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", name):
+        name = entry.name
+        if name.startswith("/") or (name[1:2] == ":" and re.match(r"^[A-Za-z]:[\\/]", name)):
             self._refuse(f"invalid archive path {_go_quote(name)}: absolute paths are not allowed")
         normalized = posixpath.normpath(name)
         if normalized == ".." or normalized.startswith("../"):
             self._refuse(f"invalid archive path {_go_quote(name)}: escapes target directory")
         if ".." in name.replace("\\", "/").split("/"):
             self._refuse(f"invalid archive path {_go_quote(name)}: contains a parent directory reference")
-        kind = _unsafe_kind(member)
-        if kind:
-            self._refuse(f"invalid archive entry {_go_quote(name)}: {kind} are not allowed")
+        if entry.kind not in ("file", "directory"):
+            self._refuse(f"invalid archive entry {_go_quote(name)}: {_UNSAFE[entry.kind]} are not allowed")
         return "" if normalized == "." else normalized
 
     def _refuse(self, message: str) -> None:
         raise BackupError(f"backup archive {self.where}: {message}")
 
-    def _take(self, path: str, member: tarfile.TarInfo, tar: tarfile.TarFile, out: IO[bytes]) -> None:
+    def _take(self, path: str, entry: TarEntry, reader: TarReader, out: IO[bytes]) -> None:
         top, _, rest = path.partition("/")
         if top == RESOURCES_DIR:
             key = self._index_key(path)
@@ -302,21 +301,17 @@ class _Spiller:
             key = None
         else:
             return
-        if member.size > self.max_item_bytes:
-            self.oversize[path] = member.size
+        if entry.size > self.max_item_bytes:
+            self.oversize[path] = entry.size
             return
-        source = tar.extractfile(member)
-        assert source is not None  # a regular file always has data
-        data = source.read(member.size)  # at most one item in memory: the size cap bounds it
-        if len(data) != member.size:
-            raise BackupError(f"backup archive {self.where} is truncated: {_go_quote(path)} is incomplete")
+        data = reader.read(entry)  # at most one item in memory: the size cap bounds it
         try:
             out.write(data)
         except OSError as err:
             spill = self.spill_file
             raise BackupError(f"backup archive {self.where} cannot be spilled to {spill}: {err}") from None
-        packed = (self.unpacked_bytes << _SIZE_BITS) | member.size
-        self.unpacked_bytes += member.size
+        packed = (self.unpacked_bytes << _SIZE_BITS) | entry.size
+        self.unpacked_bytes += entry.size
         if key is None:
             self.other[path] = packed
         else:
@@ -336,18 +331,13 @@ class _Spiller:
         return None
 
 
-def _unsafe_kind(member: tarfile.TarInfo) -> str | None:
-    if member.issym():
-        return "symbolic links"
-    if member.islnk():
-        return "hard links"
-    if member.ischr() or member.isblk():
-        return "device files"
-    if member.isfifo():
-        return "named pipes"
-    if not (member.isreg() or member.isdir()):
-        return "special entries"
-    return None
+_UNSAFE = {
+    "symbolic link": "symbolic links",
+    "hard link": "hard links",
+    "device": "device files",
+    "named pipe": "named pipes",
+    "special": "special entries",
+}
 
 
 def _go_quote(text: str) -> str:

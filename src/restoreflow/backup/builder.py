@@ -118,6 +118,7 @@ class BackupBuilder:
         labels: Mapping[str, str] | None = None,
         annotations: Mapping[str, str] | None = None,
         ttl_hours: int = 720,
+        snapshot_move_data: bool = False,
     ) -> None:
         self.name = name
         self.schedule = schedule
@@ -134,6 +135,7 @@ class BackupBuilder:
         self.labels = dict(labels or {})
         self.annotations = dict(annotations or {})
         self.ttl_hours = ttl_hours
+        self.snapshot_move_data = snapshot_move_data  # CSI snapshot data moved by Velero's data mover
         self.entries: list[_Entry] = []
         self.resource_list: dict[str, set[str]] = {}
         self.side: dict[str, list[dict[str, Any]]] = {
@@ -294,6 +296,7 @@ class BackupBuilder:
             "defaultVolumesToFsBackup": False,
             "csiSnapshotTimeout": "10m0s",
             "itemOperationTimeout": "4h0m0s",
+            "snapshotMoveData": True if self.snapshot_move_data else None,
         }
         status: dict[str, Any] = {
             "version": 1,

@@ -24,6 +24,7 @@ from restoreflow.plan.names import dns1123_subdomain_errors
 
 API_VERSION = "restoreflow.dev/v1alpha1"
 FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+INTERRUPTED = "interrupted: the restoreflow process running the restore was stopped"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -281,6 +282,11 @@ def _check_create_flags(args: argparse.Namespace) -> None:
         raise CliError("existing-resource-policy has invalid value, it accepts only none, update as value")
     if args.name and (problems := dns1123_subdomain_errors(args.name)):
         raise CliError(f'invalid restore name "{args.name}": {"; ".join(problems)}')
+    if args.labels:
+        from restoreflow.restore.record import label_errors
+
+        if problems := label_errors(args.labels):
+            raise CliError(f"invalid restore labels: {'; '.join(problems)}")
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -533,24 +539,48 @@ def _run_here(request: CreateRequest) -> str:
 
 
 def _mark_interrupted(request: CreateRequest) -> None:
-    """Ctrl-C stopped the restore with this process: its record must not stay InProgress forever."""
+    """Ctrl-C stopped the restore with this process. The flow has written the record Failed with its
+    log, results and resource list; if Ctrl-C came where the flow could not, finish the record here."""
     from restoreflow.backup import BackupError
 
     try:
         record = request.storage.restores.get(request.name)
     except BackupError:
         return  # interrupted before the restore began
+    phase = (record.get("status") or {}).get("phase")
+    if phase not in FINAL_PHASES:
+        _record_interruption(request.storage.restores, request.name, record)
+        phase = "Failed"
+    if phase == "Failed":
+        print(f'Restore "{request.name}" interrupted; marked Failed.', file=sys.stderr)
+    else:
+        print(f'Restore "{request.name}" interrupted after it ended {phase}.', file=sys.stderr)
+
+
+def _record_interruption(records: Any, name: str, record: dict[str, Any]) -> None:
+    """Mark an unfinished record Failed, keeping what it has and adding the interruption to its
+    errors and log, so that `restore describe` and `restore logs` tell what happened."""
+    from restoreflow.backup import BackupError
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts: dict[str, Any] = {"results": {}, "resource_list": {}, "item_operations": [], "volume_info": []}
+    try:
+        parts = {part: getattr(records, part)(name) for part in parts}
+        log = records.logs(name)
+    except BackupError:  # a damaged part: the interruption is still recorded
+        log = ""
+    errors = parts["results"].setdefault("errors", {})
+    errors["velero"] = [*errors.get("velero", []), INTERRUPTED]
     status = record.get("status") or {}
-    if status.get("phase") in FINAL_PHASES:
-        return
     record["status"] = {
         **status,
         "phase": "Failed",
-        "failureReason": "interrupted: the restoreflow process running the restore was stopped",
-        "completionTimestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "failureReason": INTERRUPTED,
+        "completionTimestamp": now,
+        "errors": int(status.get("errors") or 0) + 1,
     }
-    request.storage.restores.write_status(request.name, record)
-    print(f'Restore "{request.name}" interrupted; marked Failed.', file=sys.stderr)
+    log += f'time="{now}" level=error msg="Velero restore error: {INTERRUPTED}" restore={name}\n'
+    records.write(name, status=record, logs=log, **parts)
 
 
 def _submit(request: CreateRequest, deployment: str) -> Any:
@@ -687,6 +717,18 @@ def get_restores(args: argparse.Namespace) -> int:
     return 0
 
 
+def _item_operations(storage: Any, record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The restore's item operations file, read only when the status says there are some."""
+    from restoreflow.backup import BackupError
+
+    if not (record.get("status") or {}).get("restoreItemOperationsAttempted"):
+        return None
+    try:
+        return storage.restores.item_operations(record["metadata"]["name"])
+    except BackupError:
+        return []
+
+
 def describe_restores(args: argparse.Namespace) -> int:
     from restoreflow.backup import BackupError
     from restoreflow.describe import describe_restore, restore_data
@@ -703,8 +745,15 @@ def describe_restores(args: argparse.Namespace) -> int:
             resource_list = storage.restores.resource_list(name) if args.details else None
         except BackupError:
             resource_list = None
+        operations = _item_operations(storage, record) if args.details else None
         texts.append(
-            describe_restore(record, results=results, resource_list=resource_list, details=args.details)
+            describe_restore(
+                record,
+                results=results,
+                resource_list=resource_list,
+                details=args.details,
+                item_operations=operations,
+            )
         )
         documents.append(
             restore_data(record, results=results, resource_list=resource_list, details=args.details)

@@ -8,7 +8,6 @@ so no typed model is built per item.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import threading
@@ -23,6 +22,7 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from restoreflow import codec
 from restoreflow.cluster.discovery import Discovery, ResourceInfo
 from restoreflow.cluster.errors import ApiError, ConnectionFault
 from restoreflow.cluster.ratelimit import TokenBucket
@@ -108,7 +108,7 @@ class Cluster:
     ) -> Any:
         """One API call with rate limiting and retries; the decoded JSON body or ApiError/ConnectionFault."""
         url = self._url(path, query)
-        payload = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        payload = codec.dumps(body) if body is not None else None
         attempts = max(1, self.retries.attempts)
         for attempt in range(attempts):
             self.bucket.acquire()
@@ -149,7 +149,7 @@ class Cluster:
             preload_content=True,
         )
         if 200 <= response.status < 300:
-            return json.loads(response.data) if response.data else {}
+            return codec.loads(response.data) if response.data else {}
         raise ApiError.from_response(response.status, response.data, response.headers)
 
     def _auth_headers(self) -> dict[str, str]:

@@ -7,10 +7,13 @@ would have to carry the restore's context (threads, locks, an open archive) as p
 restore phase there is one task per resource group ("restore pods: 1,204 items"), never one per item.
 
 Retries and timeouts come from the plan: `spec.retries.phases` (attempts, delay) for every phase;
-`spec.timeouts.fsBackupRestore` bounds the volumes phase and `hookWait + execHook` the hooks phase.
+`spec.timeouts.fsBackupRestore` bounds the volumes phase, `hookWait + execHook` the hooks phase and
+`itemOperationTimeout` the item operations phase (run only when an action started async operations).
 The engine enforces those deadlines itself (Prefect cannot interrupt a blocking call on a worker
 thread); the task timeout, a little longer, is the backstop. Engine phases are idempotent, so a
-retried phase or a retried flow run finishes the job without duplicates.
+retried phase or a retried flow run finishes the job without duplicates. A retried flow run also
+resumes: each resource group persists its outcome (JSON, in Prefect's result storage, keyed by the
+flow run), so the groups an earlier attempt finished are Cached and taken, not restored again.
 
 The final state is Velero's phase: `Completed`, or a Failed-type state named `PartiallyFailed`,
 `Failed` or `FailedValidation` (automations match `prefect.flow-run.PartiallyFailed` and so on),
@@ -19,6 +22,8 @@ with the counts in its message.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
@@ -28,9 +33,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_client, runtime, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.logging import get_run_logger
 from prefect.states import Cancelled, Completed, Failed, State
+from prefect.transactions import get_transaction
 
 from restoreflow import restore as engine
 from restoreflow.describe import describe_restore
@@ -39,6 +45,7 @@ from restoreflow.orchestration.locking import hold_target, limit_names
 from restoreflow.orchestration.observe import ProgressArtifact, RestoreEvents, publish_summary
 from restoreflow.plan import PlanError, load_plan, load_plan_text
 from restoreflow.plan.model import RestorePlan
+from restoreflow.restore import outcomes
 
 TIMEOUT_GRACE = 30.0  # seconds past the engine's own deadline before Prefect's backstop fires
 
@@ -63,6 +70,36 @@ PHASE_TASK: dict[str, Any] = {
     "persist_result": False,
     "retry_condition_fn": _retry_unless(engine.ValidationFailed, engine.RestoreCancelled),
 }
+
+
+def group_cache_key(task_ctx: Any, parameters: dict[str, Any]) -> str | None:
+    """Where a resource group's outcome is kept: per flow run, so that only a retry of this run finds
+    it, and per restore, backup, plan and group, so that a retry after any of them changed restores
+    the group again. Readable: `restoreflow/<flow run id>/<group>-<digest>`."""
+    ctx, group = parameters["ctx"], parameters["group"]
+    if not ctx.flow_run_id:
+        return None
+    identity = [outcomes.FORMAT, ctx.name, ctx.backup_name, ctx.plan.document, group.resource, len(group)]
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    return f"restoreflow/{ctx.flow_run_id}/{group.resource}-{digest[:16]}"
+
+
+GROUP_TASK: dict[str, Any] = {
+    **PHASE_TASK,
+    # One small JSON document per group (item keys, actions, messages: never an object's content),
+    # in Prefect's result storage: a retry of the flow run takes it instead of restoring the group.
+    "cache_policy": CachePolicy.from_cache_key_fn(group_cache_key),
+    "persist_result": True,
+    "result_serializer": "json",
+}
+
+
+def _keep_out_of_cache() -> None:
+    """Do not keep this group's outcome: a retry restores the group again (its failures are what a
+    retry after fixing their cause is for). Prefect does the same for a task run that fails."""
+    current = get_transaction()
+    if current is not None:
+        current.write_on_commit = False
 
 
 class _ToRunLogger(logging.Handler):
@@ -90,7 +127,12 @@ def phase_logs(ctx: Any) -> Iterator[None]:
 
 @task(name="validate", **PHASE_TASK)
 def validate_phase(
-    plan: RestorePlan, restore_name: str, backup_name: str | None, flow_run_id: str, on_progress: Any
+    plan: RestorePlan,
+    restore_name: str,
+    backup_name: str | None,
+    labels: dict[str, str],
+    flow_run_id: str,
+    on_progress: Any,
 ) -> Any:
     return engine.validate(
         plan,
@@ -98,6 +140,7 @@ def validate_phase(
         backup_name=backup_name,
         flow_run_id=flow_run_id,
         on_progress=on_progress,
+        labels=labels,
     )
 
 
@@ -113,10 +156,13 @@ def prepare_phase(ctx: Any) -> list[Any]:
         return engine.prepare(ctx)
 
 
-@task(name="restore resources", **PHASE_TASK)
-def restore_group_phase(ctx: Any, group: Any) -> None:
+@task(name="restore resources", **GROUP_TASK)
+def restore_group_phase(ctx: Any, group: Any) -> dict[str, Any]:
     with phase_logs(ctx):
-        engine.restore_group(ctx, group)
+        outcome = engine.restore_group(ctx, group)
+    if not outcome.clean:
+        _keep_out_of_cache()
+    return outcome.to_dict()
 
 
 @task(name="volumes", **PHASE_TASK)
@@ -129,6 +175,12 @@ def volumes_phase(ctx: Any) -> None:
 def hooks_phase(ctx: Any) -> None:
     with phase_logs(ctx):
         engine.run_hooks(ctx)
+
+
+@task(name="item operations", **PHASE_TASK)
+def operations_phase(ctx: Any) -> None:
+    with phase_logs(ctx):
+        engine.wait_for_operations(ctx)
 
 
 @task(name="finalize", **PHASE_TASK)
@@ -205,14 +257,39 @@ class RestoreRun:
     def run_all(self, progress: ProgressArtifact, flow_run_id: str) -> State:
         try:
             ctx = self.phase(
-                "validate", validate_phase, self.plan, self.name, self.backup_name, flow_run_id, progress
+                "validate",
+                validate_phase,
+                self.plan,
+                self.name,
+                self.backup_name,
+                self.labels,
+                flow_run_id,
+                progress,
             )
         except engine.ValidationFailed as failed:
             progress.close()
             if failed.result is not None:
-                self.publish(failed.result, None)
+                self.publish(failed.result)
             message = f"restore {self.name} failed validation: {'; '.join(failed.errors)}"
             return self.finish("FailedValidation", message, failed.result)
+        try:
+            result, cancelled = self.run_to_end(ctx, flow_run_id)
+        except BaseException as error:  # Ctrl-C, a signal, a crash: the record still gets its files
+            self.stop(ctx, error)
+            raise
+        finally:
+            if ctx.cluster is not None:
+                ctx.cluster.close()
+        progress.close(100.0, result.summary())
+        self.publish(result)
+        if cancelled:
+            self.events.emit(f"finished.{result.phase}", {"phase": result.phase, "message": result.summary()})
+            return Cancelled(message=f"restore {self.name} cancelled: {result.summary()}")
+        return self.finish(result.phase, result.summary(), result)
+
+    def run_to_end(self, ctx: Any, flow_run_id: str) -> tuple[Any, bool]:
+        """The phases after validate, then finalize (also after a failed or cancelled phase); the
+        result and whether the flow run was cancelled."""
         self.events.backup = ctx.backup_name or self.events.backup
         failure = None
         watch = CancellationWatch(flow_run_id, ctx.cancel)
@@ -221,21 +298,22 @@ class RestoreRun:
         except engine.RestoreCancelled:
             self.log.warning("restore %s cancelled", self.name)
         except Exception as error:
-            failure = str(error)
+            failure = str(error) or type(error).__name__
             self.log.error("restore %s failed: %s", self.name, failure)
         finally:
             watch.close()
+        return self.phase("finalize", finalize_phase, ctx, failure), watch.cancelled
+
+    def stop(self, ctx: Any, error: BaseException) -> None:
+        """Finalize a restore that an exception stopped: Failed, with the log, results and resource
+        list so far (the engine, not a task: Prefect's server may be going away with this process)."""
         try:
-            result = self.phase("finalize", finalize_phase, ctx, failure)
-        finally:
-            if ctx.cluster is not None:
-                ctx.cluster.close()
-        progress.close(100.0, result.summary())
-        self.publish(result, ctx.storage)
-        if watch.cancelled:
-            self.events.emit(f"finished.{result.phase}", {"phase": result.phase, "message": result.summary()})
-            return Cancelled(message=f"restore {self.name} cancelled: {result.summary()}")
-        return self.finish(result.phase, result.summary(), result)
+            result = engine.stop(ctx, error)
+        except Exception as failure:  # never hide what stopped the restore
+            self.log.error("restore %s: its record could not be written: %s", self.name, failure)
+            return
+        stopped_by = type(error).__name__
+        self.log.warning("restore %s stopped by %s: recorded %s", self.name, stopped_by, result.phase)
 
     def run_phases(self, ctx: Any) -> None:
         timeouts = self.plan.spec.timeouts
@@ -243,24 +321,28 @@ class RestoreRun:
         groups = self.phase("prepare", prepare_phase, ctx)
         names = limit_names(ctx, groups)
         self.log.info("waiting for the target: %s", ", ".join(names))
-        with hold_target(names):
+        with hold_target(names, cancel=ctx.cancel):
             self.observed("restore", self.restore_groups, ctx, groups)
             self.phase("volumes", volumes_phase, ctx, timeout=timeouts.fs_backup_restore + TIMEOUT_GRACE)
             self.phase(
                 "hooks", hooks_phase, ctx, timeout=timeouts.hook_wait + timeouts.exec_hook + TIMEOUT_GRACE
             )
+            if ctx.item_operations:  # Velero's WaitingForPluginOperations, only when an action started any
+                timeout = self.plan.spec.item_operation_timeout + TIMEOUT_GRACE
+                self.phase("operations", operations_phase, ctx, timeout=timeout)
 
     def restore_groups(self, ctx: Any, groups: list[Any]) -> None:
-        """One task per resource group, strictly in order."""
+        """One task per resource group, strictly in order. On a retry of the flow run, a group that an
+        earlier attempt restored without failures is Cached: its outcome is taken, not restored again."""
         for group in groups:
-            restore_group_phase.with_options(**self.retry, task_run_name=str(group))(ctx, group)
+            outcome = restore_group_phase.with_options(**self.retry, task_run_name=str(group))(ctx, group)
+            if group.resource not in ctx.state.get("groups_done", {}):
+                self.log.info("%s: taken from an earlier attempt of this flow run", group)
+            engine.absorb_group(ctx, group, outcome)
 
-    def publish(self, result: Any, storage: Any) -> None:
-        """Label the record (`--labels`), then the summary, describe and link artifacts."""
-        record = dict(result.status)
-        if self.labels and storage is not None and result.record_url:
-            record["metadata"] = {**record.get("metadata", {}), "labels": dict(self.labels)}
-            storage.restores.write_status(self.name, record)
+    def publish(self, result: Any) -> None:
+        """The summary, describe and link artifacts (the record carries its labels since validate)."""
+        record = result.status
         describe_text = describe_restore(
             record, results=result.results, resource_list=result.resource_list, details=True
         )

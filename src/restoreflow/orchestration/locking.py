@@ -2,28 +2,53 @@
 
 A restore holds one slot of `restoreflow-target-<cluster>-<namespace>` (limit 1) for every
 namespace it writes to (`...-cluster` when it writes only cluster-scoped objects). The slots are
-taken together (strict: a missing limit is an error, never a silent pass), so two restores into one
+taken together (strict: a missing limit is created, never skipped), so two restores into one
 namespace queue up while restores into different namespaces or clusters run side by side.
 Cluster-scoped objects two restores share (a CRD, a StorageClass) are safe without a lock: the
-engine creates each object once and treats "already exists" as Velero does. Limits are created on
-demand.
+engine creates each object once and treats "already exists" as Velero does.
+
+The slots are taken through the lease calls of Prefect's client, not `prefect.concurrency.sync`,
+whose waits cost a restore seconds for nothing (`bench/bench_flow.py`): on Prefect's SQLite server
+a slot increment often fails with 503 "database is locked" (the server's own writes of the run's
+events and logs land between the increment's read and its update), which Prefect's client retries
+only after 2 s; and a restore queued behind another one polls at the server's Retry-After, which
+grows with the limit's average occupancy up to 30 s. Here a busy server is asked again after
+20 ms, and a held target at most a second later, so a queued restore starts within a second of
+the target's release. The lease (5 minutes, renewed every minute) names the flow run as holder;
+the server frees the slots of a process that died once its lease lapses.
 """
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
-from prefect import get_client
+import httpx
+from prefect import get_client, runtime
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+from prefect.client.schemas.responses import ConcurrencyLimitWithLeaseResponse
+from prefect.events import Event, emit_event
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.logging import get_logger, get_run_logger
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
+
+from restoreflow.restore import RestoreCancelled
 
 PREFIX = "restoreflow-target-"
 CLUSTER_SCOPED = "cluster"
+LEASE_SECONDS = 300.0  # how long the server keeps the slots of a process that died
+RENEW_SECONDS = 60.0
+FIRST_WAIT = 0.02  # seconds before asking again; doubles up to LONGEST_WAIT
+LONGEST_WAIT = 1.0  # how late a queued restore may notice that its target is free
+BUSY_ATTEMPTS = 100  # consecutive "database is locked" answers (about 90 s) before giving up
 
 
 def cluster_key(ctx: Any) -> str:
@@ -58,23 +83,164 @@ def limit_names(ctx: Any, groups: Iterable[Any]) -> list[str]:
     return [f"{PREFIX}{cluster}-{scope}" for scope in target_scopes(ctx, groups)]
 
 
-def ensure_limits(names: Iterable[str]) -> None:
-    """Create the missing limits (limit 1); a concurrent creator winning the race is fine."""
-    with get_client(sync_client=True) as client:
-        for name in names:
+class _Busy(Exception):
+    """The server's database was busy: the increment changed nothing and may be sent again at once."""
+
+
+def _busy_is_an_error(response: httpx.Response) -> None:
+    """Response hook: a 503 to an increment surfaces now, not after the client's 2 s back-off."""
+    if response.status_code == 503 and response.request.url.path.endswith("/increment-with-lease"):
+        raise _Busy
+
+
+def _waits() -> Iterator[float]:
+    wait = FIRST_WAIT
+    while True:
+        yield wait
+        wait = min(wait * 2, LONGEST_WAIT)
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    try:
+        return get_run_logger()
+    except Exception:  # outside a flow run
+        return get_logger("restoreflow.locking")
+
+
+def _holder() -> ConcurrencyLeaseHolder | None:
+    """The flow run, so that the UI shows which restore holds a target."""
+    run_id = runtime.flow_run.id
+    return ConcurrencyLeaseHolder(type="flow_run", id=UUID(run_id)) if run_id else None
+
+
+def _create_limits(client: Any, names: Iterable[str]) -> None:
+    """Limit 1 each; a concurrent creator winning the race is fine."""
+    for name in sorted(names):
+        with suppress(ObjectAlreadyExists):
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
+def _acquire(
+    client: Any, names: list[str], cancel: threading.Event | None
+) -> ConcurrencyLimitWithLeaseResponse:
+    """Wait until every slot is ours, creating the limits that do not exist yet."""
+    waits, busy, holder = _waits(), 0, _holder()
+    stop = cancel or threading.Event()
+    while True:
+        try:
+            response = client.increment_concurrency_slots_with_lease(
+                names=names, slots=1, mode="concurrency", lease_duration=LEASE_SECONDS, holder=holder
+            )
+        except _Busy:
+            busy += 1
+            if busy >= BUSY_ATTEMPTS:
+                raise RuntimeError(
+                    f"the Prefect server stayed busy; could not take {', '.join(names)}"
+                ) from None
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 423:  # 423: another restore holds a slot
+                raise
+        else:
+            lease = ConcurrencyLimitWithLeaseResponse.model_validate(response.json())
+            missing = set(names) - {limit.name for limit in lease.limits}
+            if not missing:
+                return lease
+            client.release_concurrency_slots_with_lease(lease.lease_id)
+            _create_limits(client, missing)
+            continue
+        if stop.wait(next(waits)):
+            raise RestoreCancelled(f"cancelled while waiting for {', '.join(names)}")
+
+
+class _Renewal:
+    """Renews the lease every RENEW_SECONDS from a thread of its own, until closed."""
+
+    def __init__(self, client: Any, lease_id: UUID, names: list[str]) -> None:
+        self._client, self._lease_id, self._names = client, lease_id, names
+        self._stop = threading.Event()
+        context = contextvars.copy_context()  # the run's settings and logger live in context variables
+        self._thread = threading.Thread(
+            target=context.run, args=(self._loop,), name="restore-target-lease", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(RENEW_SECONDS):
             try:
-                client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                with suppress(ObjectAlreadyExists):
-                    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+                self._client.renew_concurrency_lease(self._lease_id, LEASE_SECONDS)
+            except httpx.HTTPStatusError as error:
+                if error.response.status_code == 410:
+                    _logger().error(
+                        "the hold on %s lapsed: another restore of these namespaces may start now",
+                        ", ".join(self._names),
+                    )
+                    return
+                _logger().warning("could not renew the hold on the target (trying again): %s", error)
+            except Exception as error:  # a passing API fault: the lease outlasts several attempts
+                _logger().warning("could not renew the hold on the target (trying again): %s", error)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _emit(
+    phase: str, lease: ConcurrencyLimitWithLeaseResponse, follows: dict[UUID, Event | None] | None = None
+) -> dict[UUID, Event | None]:
+    """Prefect's own `prefect.concurrency-limit.acquired|released` events, as its helper emits them."""
+    events: dict[UUID, Event | None] = {}
+    for limit in lease.limits:
+        events[limit.id] = emit_event(
+            f"prefect.concurrency-limit.{phase}",
+            resource={
+                "prefect.resource.id": f"prefect.concurrency-limit.{limit.id}",
+                "prefect.resource.name": limit.name,
+                "slots-acquired": "1",
+                "limit": str(limit.limit),
+            },
+            related=[
+                {
+                    "prefect.resource.id": f"prefect.concurrency-limit.{other.id}",
+                    "prefect.resource.role": "concurrency-limit",
+                }
+                for other in lease.limits
+                if other.id != limit.id
+            ],
+            follows=(follows or {}).get(limit.id),
+        )
+    return events
+
+
+_CLIENTS: dict[tuple[str, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _lease_client() -> Any:
+    """One client per API for the process, entered once: building a client costs some 25 ms (its
+    TLS context), a tenth of what a restore may spend on Prefect."""
+    key = tuple(
+        str(setting.value()) for setting in (PREFECT_API_URL, PREFECT_API_KEY, PREFECT_API_AUTH_STRING)
+    )
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            hooks = {"event_hooks": {"response": [_busy_is_an_error]}}
+            _CLIENTS[key] = get_client(sync_client=True, httpx_settings=hooks).__enter__()
+        return _CLIENTS[key]
 
 
 @contextmanager
-def hold_target(names: list[str]) -> Iterator[None]:
-    """Wait for and hold every slot of the restore's targets."""
+def hold_target(names: list[str], cancel: threading.Event | None = None) -> Iterator[None]:
+    """Wait for and hold every slot of the restore's targets; a set `cancel` ends the wait."""
     if not names:
         yield
         return
-    ensure_limits(names)
-    with concurrency(names, occupy=1, strict=True):
+    client = _lease_client()
+    lease = _acquire(client, names, cancel)
+    acquired = _emit("acquired", lease)
+    renewal = _Renewal(client, lease.lease_id, names)
+    try:
         yield
+    finally:
+        renewal.close()
+        client.release_concurrency_slots_with_lease(lease.lease_id)
+        _emit("released", lease, follows=acquired)

@@ -109,14 +109,11 @@ class ProgressArtifact:
 
     def __call__(self, progress: Any) -> None:
         """The engine's `on_progress`: remember the newest state only."""
-        total = progress.total_items + progress.volumes_total
-        done = progress.items_restored + progress.volumes_done
-        percent = 100.0 * done / total if total else 0.0
         text = f"{progress.phase}: {progress.items_restored:,} of {progress.total_items:,} items restored"
-        if progress.volumes_total:
-            text += f", {progress.volumes_done} of {progress.volumes_total} volumes"
+        if volumes := progress.volumes_planned:
+            text += f", {progress.volumes_done} of {volumes} volumes"
         with self._lock:
-            self._latest = (min(percent, 100.0), text)
+            self._latest = (progress.percent, text)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from restoreflow.plan.errors import PlanError, Problem
 from restoreflow.plan.model import RestorePlan
 from restoreflow.plan.normalize import build_plan, normalize
+from restoreflow.plan.nulls import prune_nulls
 from restoreflow.plan.rules import semantic_findings
 from restoreflow.plan.schema import Finding, schema_findings
 from restoreflow.plan.source import JsonPath, Parsed, Positions, YamlSyntaxError, json_path, parse_yaml
+
+REQUIRED_MISSING = "required field is missing"  # the schema's wording
+REQUIRED_NULL = "required field is null, which leaves it unset: give it a value"
 
 
 def load_plan(path: str | Path, *, storage_location: str | None = None) -> RestorePlan:
@@ -33,13 +37,14 @@ def load_plan_text(
 ) -> RestorePlan:
     """Validate and normalize plan text; `source` names it in problems."""
     parsed = parse_text(text, source)
+    pruned = prune_nulls(parsed.data)
     if storage_location:
         _default_storage_location(parsed.data, storage_location)
     problems = [
         Problem(source, line + 1, col + 1, json_path(path), msg) for (line, col), path, msg in parsed.problems
     ]
     unreadable = {path for _, path, _ in parsed.problems}  # their values are explained already
-    findings = [f for f in document_findings(parsed.data) if f[0] not in unreadable]
+    findings = [f for f in document_findings(parsed.data, pruned) if f[0] not in unreadable]
     problems += [placed(source, parsed.positions, *finding) for finding in findings]
     if problems:
         raise PlanError(problems)
@@ -58,7 +63,8 @@ def parse_text(text: str, source: str) -> Parsed:
 def plan_from_document(doc: Mapping[str, Any], source: str = "<document>") -> RestorePlan:
     """Validate and normalize a plain document (CLI flags, flow parameters); problems have no position."""
     data = _plain(doc)
-    problems = document_problems(data, source, None)
+    pruned = prune_nulls(data)
+    problems = document_problems(data, source, None, pruned)
     if problems:
         raise PlanError(problems)
     return build_plan(normalize(data), _source_file(source))
@@ -69,16 +75,25 @@ def plan_to_document(plan: RestorePlan) -> dict[str, Any]:
     return copy.deepcopy(dict(plan.document))
 
 
-def document_findings(data: Any) -> list[Finding]:
-    """Schema and semantic problems of a document: (path, message, anchor)."""
+def document_findings(data: Any, pruned: Collection[JsonPath] = ()) -> list[Finding]:
+    """Schema and semantic problems of a document: (path, message, anchor).
+
+    `pruned` are the null fields `prune_nulls` dropped: a required one is reported as null, since
+    "missing" would puzzle whoever sees the field in the file."""
     if data is None:
         return [((), "the plan is empty", "value")]
-    return schema_findings(data) + [(path, message, "value") for path, message in semantic_findings(data)]
+    findings = schema_findings(data) + [(path, message, "value") for path, message in semantic_findings(data)]
+    return [
+        (path, REQUIRED_NULL if path in pruned and message == REQUIRED_MISSING else message, anchor)
+        for path, message, anchor in findings
+    ]
 
 
-def document_problems(data: Any, source: str, positions: Positions | None) -> list[Problem]:
+def document_problems(
+    data: Any, source: str, positions: Positions | None, pruned: Collection[JsonPath] = ()
+) -> list[Problem]:
     """Problems of a document, placed in the file when positions are known."""
-    return [placed(source, positions, *finding) for finding in document_findings(data)]
+    return [placed(source, positions, *finding) for finding in document_findings(data, pruned)]
 
 
 def placed(source: str, positions: Positions | None, path: JsonPath, message: str, anchor: str) -> Problem:

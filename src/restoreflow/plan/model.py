@@ -225,6 +225,8 @@ class RestoreSpec:
     item_operation_timeout: float = 4 * 3600.0
     uploader_config: UploaderConfig = field(default_factory=UploaderConfig)
     priorities: Priorities = field(default_factory=Priorities)
+    # resource.group -> API versions, most wanted first: Velero's user priorities (its P0)
+    api_group_version_priorities: Mapping[str, tuple[str, ...]] = no_map()
     transforms: Transforms = field(default_factory=Transforms)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retries: Retries = field(default_factory=Retries)

@@ -8,6 +8,7 @@ from typing import Any
 
 DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1123_SUBDOMAIN = rf"{DNS1123_LABEL}(\.{DNS1123_LABEL})*"
+DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 QUALIFIED_NAME_PART = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -22,6 +23,20 @@ def dns1123_label_errors(value: str) -> list[str]:
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
             "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
             f"used for validation is '{DNS1123_LABEL}')"
+        )
+    return errors
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    """API version names (`v1`, `v2beta1`) are DNS-1035 labels, as CRD versions must be."""
+    errors = []
+    if len(value) > 63:
+        errors.append("must be no more than 63 characters")
+    if not re.fullmatch(DNS1035_LABEL, value):
+        errors.append(
+            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+            "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
+            f"'abc-123', regex used for validation is '{DNS1035_LABEL}')"
         )
     return errors
 

@@ -119,6 +119,7 @@ def build_plan(doc: dict[str, Any], source_file: str | None) -> model.RestorePla
             priorities=model.Priorities(
                 high=tuple(spec["priorities"]["high"]), low=tuple(spec["priorities"]["low"])
             ),
+            api_group_version_priorities=_version_priorities(spec["apiGroupVersionPriorities"]),
             transforms=_transforms(spec["transforms"]),
             timeouts=model.Timeouts(**{_snake(k): parse_duration(v) for k, v in spec["timeouts"].items()}),
             retries=model.Retries(
@@ -149,6 +150,10 @@ def _snake(name: str) -> str:
 
 def _optional_tuple(items: list[Any] | None) -> tuple[Any, ...] | None:
     return None if items is None else tuple(items)
+
+
+def _version_priorities(priorities: dict[str, list[str]]) -> Mapping[str, tuple[str, ...]]:
+    return model.frozen_map({resource: tuple(versions) for resource, versions in priorities.items()})
 
 
 def _source(source: dict[str, Any]) -> model.Source:

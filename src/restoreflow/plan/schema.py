@@ -93,6 +93,8 @@ def _format_checker() -> FormatChecker:
         "resource-pattern": _resource_pattern_errors,
         "resource-name": _resource_name_errors,
         "image-mapping": _image_mapping_errors,
+        "group-resource": _group_resource_errors,
+        "api-version-name": names.dns1035_label_errors,
     }.items():
         register(format_name)(_checker_from(errors_of))
 
@@ -158,6 +160,15 @@ def _resource_name_errors(value: str) -> list[str]:
     if re.fullmatch(r"[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?", value):
         return []
     return ['must be a resource such as "pods" or "deployments.apps"']
+
+
+def _group_resource_errors(value: str) -> list[str]:
+    if len(value) <= 253 and re.fullmatch(names.DNS1123_SUBDOMAIN, value):
+        return []
+    return [
+        "must be a resource and its API group in lower case, as the backup names its folder, such as "
+        '"rockbands.music.example.io", "deployments.apps" or "pods"'
+    ]
 
 
 def _image_mapping_errors(value: str) -> list[str]:

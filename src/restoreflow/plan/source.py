@@ -110,8 +110,10 @@ class _Builder:
 
     def build(self, node: Node, path: JsonPath) -> Any:
         block = not isinstance(node, ScalarNode) and not node.flow_style
-        # A block collection starts on the line after its key: point at the key instead.
-        self.positions.values.setdefault(path, self.positions.keys[path] if block and path else _start(node))
+        # A block collection starts on the line after its key, and an empty value (`key:` alone)
+        # where the next token does: point at the key instead.
+        at_key = (block or _empty(node)) and path in self.positions.keys
+        self.positions.values.setdefault(path, self.positions.keys[path] if at_key else _start(node))
         if isinstance(node, MappingNode):
             return self.mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -171,6 +173,11 @@ class _Builder:
         if isinstance(value, float) and not math.isfinite(value):
             self.problems.append((_start(node), path, f"must be a finite number, not {node.value}"))
         return value
+
+
+def _empty(node: Node) -> bool:
+    """A value left out (`key:` with nothing after it), which YAML reads as null."""
+    return isinstance(node, ScalarNode) and node.value == "" and node.style is None
 
 
 def _start(node: Node) -> Mark:

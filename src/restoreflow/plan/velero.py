@@ -9,6 +9,7 @@ from typing import Any
 from restoreflow.plan.errors import PlanError, Problem
 from restoreflow.plan.loader import document_findings, parse_text, placed
 from restoreflow.plan.model import API_VERSION, KIND
+from restoreflow.plan.nulls import prune_nulls
 from restoreflow.plan.source import JsonPath
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../schemas/restore-plan.schema.json"
@@ -67,7 +68,7 @@ def load_velero_restore(path: str | Path, storage_location: str | None = None) -
         found = f"apiVersion {restore.get('apiVersion')!r}, kind {restore.get('kind')!r}"
         raise PlanError([Problem(source, 1, 1, "$", f"expected a velero.io/v1 Restore, found {found}")])
     document = velero_restore_to_document(restore, storage_location)
-    findings = document_findings(document)
+    findings = document_findings(document, prune_nulls(document))  # as the Restore's CRD prunes them
     if storage_location is None:
         findings = [f for f in findings if f[0] != ("spec", "source", "storageLocation")]
     if findings:

@@ -3,8 +3,10 @@
     ctx = validate(plan, restore_name=...)      # FailedValidation -> ValidationFailed
     fetch(ctx); groups = prepare(ctx)           # groups: ordered, filtered, before any write
     for group in groups: restore_group(ctx, group)
-    restore_volumes(ctx); run_hooks(ctx)
+    absorb_group(ctx, group, data)              # on a retry, instead: an earlier outcome.to_dict()
+    restore_volumes(ctx); run_hooks(ctx); wait_for_operations(ctx)
     result = finalize(ctx)                      # final phase, counts, the restore record
+    stop(ctx, error)                            # Ctrl-C or a crash: the record Failed, with its log
 
 `run_restore(plan, ...)` runs them all.
 """
@@ -14,6 +16,7 @@ from restoreflow.restore.phases import (
     GroupOutcome,
     RestoreCancelled,
     ValidationFailed,
+    absorb_group,
     fetch,
     finalize,
     prepare,
@@ -21,7 +24,9 @@ from restoreflow.restore.phases import (
     restore_volumes,
     run_hooks,
     run_restore,
+    stop,
     validate,
+    wait_for_operations,
 )
 from restoreflow.restore.record import RestoreResult
 from restoreflow.restore.results import Results
@@ -39,6 +44,7 @@ __all__ = [
     "RestoreResult",
     "Results",
     "ValidationFailed",
+    "absorb_group",
     "fetch",
     "finalize",
     "prepare",
@@ -46,5 +52,7 @@ __all__ = [
     "restore_volumes",
     "run_hooks",
     "run_restore",
+    "stop",
     "validate",
+    "wait_for_operations",
 ]

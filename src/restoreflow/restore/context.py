@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +36,9 @@ class Progress:
     total_items: int = 0
     items_restored: int = 0
     per_resource: dict[str, ResourceProgress] = field(default_factory=dict)
-    volumes_total: int = 0
+    volumes_total: int = 0  # pod volume restores created so far (grows while pods are restored)
     volumes_done: int = 0
+    volumes_expected: int = 0  # pod volume backups of the selected pods, known after prepare
 
     def snapshot(self) -> Progress:
         return Progress(
@@ -48,7 +49,20 @@ class Progress:
             {k: ResourceProgress(v.total, v.done) for k, v in self.per_resource.items()},
             self.volumes_total,
             self.volumes_done,
+            self.volumes_expected,
         )
+
+    @property
+    def volumes_planned(self) -> int:
+        """The volumes in the total: those expected after prepare (more only if a pod brought more)."""
+        return max(self.volumes_total, self.volumes_expected)
+
+    @property
+    def percent(self) -> float:
+        """Items and volumes done, of the total fixed by prepare: it only moves forward."""
+        total = self.total_items + self.volumes_planned
+        done = min(self.items_restored, self.total_items) + self.volumes_done
+        return min(100.0, 100.0 * done / total) if total else 0.0
 
 
 @dataclass
@@ -112,9 +126,11 @@ class RestoreContext:
         cancel: threading.Event | None = None,
         flow_run_id: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.uid = str(uuid.uuid4())
+        self.labels = dict(labels or {})  # the restore's own labels, in every status document
         self.plan = plan
         self.flow_run_id = flow_run_id
         self.cancel = cancel or threading.Event()
@@ -187,6 +203,7 @@ class RestoreContext:
         if self.cluster is not None:
             self.cluster.close()
         self.log.removeHandler(self._log_buffer)
+        self.log.disabled = True  # a worker still finishing after an interruption has no log to write to
 
     def set_phase(self, phase: str | None = None, step: str | None = None) -> None:
         """Record a change of Velero phase or engine step and tell the watcher at once."""

@@ -8,19 +8,20 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from restoreflow.actions import version_priorities
 from restoreflow.actions.selectors import SelectorError, from_label_selector
 from restoreflow.backup import BackupError, BackupNotFound, BackupStorage, ScheduleHasNoBackup
 from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
 from restoreflow.plan.model import RestorePlan
-from restoreflow.restore import hooks, volumes
+from restoreflow.restore import hooks, operations, outcomes, volumes
 from restoreflow.restore.context import BackupContents, Progress, ResourceProgress, RestoreContext
 from restoreflow.restore.items import ItemRestorer
-from restoreflow.restore.record import RestoreResult, status_document
+from restoreflow.restore.outcomes import GroupOutcome
+from restoreflow.restore.record import RestoreResult, label_errors, status_document
 from restoreflow.restore.selection import (
     CRDS,
     MUST_HAVE,
@@ -51,23 +52,6 @@ class RestoreCancelled(Exception):
     """The cancel signal was set: no new items were started; finalize() records what was done."""
 
 
-@dataclass(frozen=True)
-class GroupOutcome:
-    resource: str
-    items: int
-    created: int
-    updated: int
-    skipped: int
-    failed: int
-    seconds: float
-
-    def __str__(self) -> str:
-        return (
-            f"{self.resource}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} skipped, {self.failed} failed in {self.seconds:.1f}s"
-        )
-
-
 # -- phase 1 ---------------------------------------------------------------------------------------
 def validate(
     plan: RestorePlan,
@@ -77,24 +61,42 @@ def validate(
     cancel: threading.Event | None = None,
     flow_run_id: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> RestoreContext:
-    """Backup storage reachable, the backup exists and is restorable, the cluster answers."""
+    """Backup storage reachable, the backup exists and is restorable, the cluster answers.
+
+    `labels` are the restore's own (`restore create --labels`): every status document carries them,
+    so `restore get -l` finds a restore while it runs, as Velero's Restore object has them from creation.
+    """
     ctx = RestoreContext(
-        plan, name=restore_name, cancel=cancel, flow_run_id=flow_run_id, on_progress=on_progress
+        plan,
+        name=restore_name,
+        cancel=cancel,
+        flow_run_id=flow_run_id,
+        on_progress=on_progress,
+        labels=labels,
     )
     ctx.start_timestamp = datetime.now(UTC)
     if backup_name:
         ctx.backup_name, ctx.schedule_name = backup_name, None
     ctx.set_phase("New", "validate")
-    errors = _check_plan(ctx) + _check_source(ctx) + _check_cluster(ctx)
-    if not errors:
-        errors = _check_modifiers(ctx)
+    try:
+        errors = _validation_errors(ctx)
+        if not errors:
+            ctx.set_phase("InProgress")
+    except BaseException as error:  # a crash or Ctrl-C here must not leave an InProgress record behind
+        stop(ctx, error)
+        raise
     if errors:
         ctx.validation_errors = errors
         raise ValidationFailed(errors, finalize(ctx))
-    ctx.set_phase("InProgress")
     ctx.log.info("restore %s of backup %s validated", ctx.name, ctx.backup_name)
     return ctx
+
+
+def _validation_errors(ctx: RestoreContext) -> list[str]:
+    errors = _check_plan(ctx) + _check_source(ctx) + _check_cluster(ctx)
+    return errors or _check_modifiers(ctx)
 
 
 def _check_plan(ctx: RestoreContext) -> list[str]:
@@ -111,7 +113,7 @@ def _check_plan(ctx: RestoreContext) -> list[str]:
             errors.append(f"invalid label selector: {error}")
     if spec.existing_resource_policy not in ("none", "update"):
         errors.append(f"Invalid ExistingResourcePolicy: {spec.existing_resource_policy}")
-    return errors
+    return errors + label_errors(ctx.labels)
 
 
 def _check_source(ctx: RestoreContext) -> list[str]:
@@ -224,12 +226,30 @@ def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
                 ctx.log.warning("the target cluster does not serve %s: its items will fail", resource)
     _choose_versions(ctx, groups)
     ctx.groups = groups
-    with ctx.lock:
+    with ctx.lock:  # the whole total, once: a progress bar must never see it move
         ctx.progress.total_items = sum(len(g) for g in groups)
         ctx.progress.per_resource = {g.resource: ResourceProgress(total=len(g)) for g in groups}
+        ctx.progress.volumes_expected = _expected_volumes(ctx, groups)
     ctx.report_progress(force=True)
     ctx.log.info("prepared %d items in %d resource groups", ctx.progress.total_items, len(groups))
     return groups
+
+
+def _expected_volumes(ctx: RestoreContext, groups: list[ResourceGroup]) -> int:
+    """The pod volume restores the selected pods will need: their backed-up volumes with a snapshot."""
+    pods = next((g for g in groups if g.resource == "pods"), None)
+    backups = ctx.contents.pod_volume_backups
+    if pods is None or not backups or not volumes._resources_included(ctx):
+        return 0
+    selected = {(ref.namespace, ref.name) for ref in pods.items}
+    expected = set()
+    for pvb in backups:
+        with contextlib.suppress(AttributeError, TypeError):  # a malformed entry fails its pod, not this
+            spec = pvb.get("spec") or {}
+            pod = (spec.get("pod") or {}).get("namespace"), (spec.get("pod") or {}).get("name")
+            if pod in selected and (pvb.get("status") or {}).get("snapshotID"):
+                expected.add((*pod, spec.get("volume")))
+    return len(expected)
 
 
 def _backup_crds(ctx: RestoreContext, inventory: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
@@ -270,14 +290,34 @@ def _select(
 
 
 def _choose_versions(ctx: RestoreContext, groups: list[ResourceGroup]) -> None:
-    """Where the backup holds several versions of a resource, read its items at the one chosen."""
+    """Where the backup holds several versions of a resource, read its items at the one chosen.
+
+    The user's priorities come first (the plan's, then Velero's ConfigMap); a ConfigMap that cannot
+    be read fails the choice, and then nothing is restored, as in Velero."""
     versions = source_versions(ctx.contents.archive)
+    if not versions:
+        return
+    try:
+        user, warnings = version_priorities.user_priorities(ctx.plan.spec, ctx.cluster)
+    except (ApiError, ConnectionFault) as error:
+        ctx.results.add_velero_error(version_priorities.READ_ERROR.format(error=error))
+        groups.clear()
+        return
+    for warning in warnings:
+        ctx.results.add_velero_warning(warning)
     target_versions = ctx.cluster.discovery.group_versions()
     for group in groups:
         if group.resource not in versions:
             continue
-        source = versions[group.resource]
-        group.version = choose_version(source, target_versions.get(group.resource.partition(".")[2]))
+        source, wanted = versions[group.resource], user.get(group.resource, ())
+        group.version = choose_version(source, target_versions.get(group.resource.partition(".")[2]), wanted)
+        if wanted and group.version not in wanted:
+            ctx.log.info(
+                "none of the versions %s wanted for %s is both in the backup and served: restoring %s",
+                ",".join(wanted),
+                group.resource,
+                group.version,
+            )
         if group.version != source.preferred:  # the preferred version is also at the classic path
             group.items = [
                 ItemRef(ref.resource_dir, ref.namespace, ref.name, group.version) for ref in group.items
@@ -294,7 +334,7 @@ def restore_group(ctx: RestoreContext, group: ResourceGroup) -> GroupOutcome:
         raise RestoreCancelled(f"restore {ctx.name} cancelled")
     ctx.set_phase(step="restore")
     restorer = _restorer(ctx)
-    before, started = ctx.restored.counts(), time.monotonic()
+    start, started = outcomes.mark(ctx), time.monotonic()
     if group.resource == NAMESPACES:
         _run_pool(ctx, group, lambda ref: _ensure_namespace(ctx, restorer, ref))
     else:
@@ -303,15 +343,24 @@ def restore_group(ctx: RestoreContext, group: ResourceGroup) -> GroupOutcome:
         raise RestoreCancelled(f"restore {ctx.name} cancelled")
     if group.resource == CRDS:
         _wait_for_crds(ctx, restorer)
-    after = ctx.restored.counts()
-    outcome = GroupOutcome(
-        group.resource,
-        len(group),
-        *(after[k] - before[k] for k in ("created", "updated", "skipped", "failed")),
-        seconds=time.monotonic() - started,
-    )
+    outcome = outcomes.outcome(ctx, group.resource, len(group), start, time.monotonic() - started)
     done[group.resource] = outcome
     ctx.log.info("restored %s", outcome)
+    ctx.report_progress(force=True)
+    return outcome
+
+
+def absorb_group(ctx: RestoreContext, group: ResourceGroup, data: dict[str, Any]) -> GroupOutcome:
+    """Take a group's outcome (`GroupOutcome.to_dict()`) from an earlier attempt of this restore
+    instead of restoring the group again; nothing to do when this attempt restored the group itself."""
+    done: dict[str, GroupOutcome] = ctx.state.setdefault("groups_done", {})
+    if group.resource in done:
+        return done[group.resource]
+    if data.get("resource") != group.resource:
+        raise ValueError(f"the outcome of {data.get('resource')!r} is not the outcome of {group.resource}")
+    _restorer(ctx)  # its restore-wide warnings (actions that cannot be used), once, as in any attempt
+    outcome = done[group.resource] = outcomes.absorb(ctx, data)
+    ctx.log.info("restored %s (by an earlier attempt)", outcome)
     ctx.report_progress(force=True)
     return outcome
 
@@ -422,6 +471,7 @@ def restore_volumes(ctx: RestoreContext) -> None:
         return
     ctx.set_phase(step="volumes")
     volumes.wait_pod_volume_restores(ctx)
+    volumes.delete_data_upload_results(ctx)  # Velero's deferred cleanup, at this point of its restore
     ctx.state["volumes_done"] = True
     ctx.report_progress(force=True)
 
@@ -436,6 +486,16 @@ def run_hooks(ctx: RestoreContext) -> None:
     ctx.report_progress(force=True)
 
 
+def wait_for_operations(ctx: RestoreContext) -> None:
+    """Wait for the async operations item actions started (bounded by itemOperationTimeout)."""
+    if ctx.state.get("operations_done") or not ctx.item_operations:
+        return
+    ctx.set_phase(step="operations")
+    operations.wait_for_item_operations(ctx, (action for action, _ in _restorer(ctx).actions))
+    ctx.state["operations_done"] = True
+    ctx.report_progress(force=True)
+
+
 # -- phase 8 ---------------------------------------------------------------------------------------
 def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) -> RestoreResult:
     """Decide the final phase by Velero's rules, write the restore record, release the resources.
@@ -446,10 +506,12 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
         return ctx.state["result"]
     ctx.set_phase(step="finalize")
     if failure is not None:
-        ctx.failure_reason = str(failure)
-        ctx.results.add_velero_error(str(failure))
+        reason = failure if isinstance(failure, str) else failure_reason(failure)
+        ctx.failure_reason = reason or "restore failed"
+        ctx.results.add_velero_error(ctx.failure_reason)
     elif ctx.cancelled and not ctx.validation_errors:
         ctx.failure_reason = "restore cancelled"
+    volumes.delete_data_upload_results(ctx)  # also when the restore stopped before its volumes phase
     phase = _final_phase(ctx)
     ctx.completion_timestamp = datetime.now(UTC)
     if ctx.cluster is not None and ctx.cluster.total_retries:
@@ -475,6 +537,23 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
     ctx.close()
     ctx.state["result"] = result
     return result
+
+
+def stop(ctx: RestoreContext, error: BaseException) -> RestoreResult:
+    """End a restore that an exception stopped (Ctrl-C, a signal, a crash): workers take no new item,
+    and the record is written Failed with the log, results and resource list it has, as Velero does."""
+    reason = "restore cancelled" if ctx.cancelled else failure_reason(error)
+    ctx.cancel.set()
+    return finalize(ctx, reason)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A restore's failureReason for what stopped it (`str(KeyboardInterrupt())` is empty)."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted: the restoreflow process running the restore was stopped"
+    if not isinstance(error, Exception):  # SystemExit, a termination signal
+        return f"interrupted: {type(error).__name__} {error}".rstrip()
+    return str(error) or type(error).__name__
 
 
 def _final_phase(ctx: RestoreContext) -> str:
@@ -513,8 +592,13 @@ def run_restore(
     cancel: threading.Event | None = None,
     flow_run_id: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> RestoreResult:
-    """Every phase in order, without Prefect; FailedValidation is returned, not raised."""
+    """Every phase in order, without Prefect; FailedValidation and Failed are returned, not raised.
+
+    Whatever ends the restore, its record is final: a phase that breaks makes it Failed, and Ctrl-C
+    (or another BaseException) writes it Failed with what was done before being raised again.
+    """
     try:
         ctx = validate(
             plan,
@@ -523,19 +607,24 @@ def run_restore(
             cancel=cancel,
             flow_run_id=flow_run_id,
             on_progress=on_progress,
+            labels=labels,
         )
     except ValidationFailed as failed:
         assert failed.result is not None
         return failed.result
-    failure: BaseException | None = None
+    failure: str | None = None
     try:
         fetch(ctx)
         for group in prepare(ctx):
             restore_group(ctx, group)
         restore_volumes(ctx)
         run_hooks(ctx)
+        wait_for_operations(ctx)
     except RestoreCancelled:
         pass
-    except (BackupError, ApiError, ConnectionFault) as error:
-        failure = error
+    except Exception as error:  # the engine broke (a corrupt archive, an API fault, a bug): Failed
+        failure = failure_reason(error)
+    except BaseException as error:
+        stop(ctx, error)
+        raise
     return finalize(ctx, failure)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from restoreflow.plan.model import RestorePlan
+from restoreflow.plan.names import invalid_value, label_value_errors, qualified_name_errors
 
 VELERO_SPEC_FIELDS = (
     "includedNamespaces",
@@ -63,9 +65,12 @@ def spec_document(ctx: Any) -> dict[str, Any]:
 def status_document(ctx: Any, phase: str) -> dict[str, Any]:
     """restoreflow-restore.json: shaped like a Velero Restore so Velero users recognise it."""
     counts = ctx.restored.counts()
-    finished = phase in ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
-    total = len(ctx.restored) if finished else max(ctx.progress.total_items, len(ctx.restored))
-    restored = len(ctx.restored) if finished else ctx.progress.items_restored
+    # While it runs, the total is what prepare selected, fixed so a progress bar never jumps back. A
+    # restore that ran to its end says total = restored = the items restored (Velero's last progress
+    # patch); a Failed one keeps how far it got.
+    finished = phase in ("Completed", "PartiallyFailed")
+    total = len(ctx.restored) if finished else ctx.progress.total_items
+    restored = len(ctx.restored) if finished else min(ctx.progress.items_restored, total)
     status: dict[str, Any] = {
         "phase": phase,
         "startTimestamp": timestamp(ctx.start_timestamp),
@@ -76,6 +81,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "failureReason": ctx.failure_reason or None,
         "validationErrors": list(ctx.validation_errors) or None,
         "hookStatus": {"hooksAttempted": ctx.hook_status.attempted, "hooksFailed": ctx.hook_status.failed},
+        **_operation_counts(ctx.item_operations),
         "counts": counts,
         "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
         "apiRetries": {"total": ctx.cluster.total_retries if ctx.cluster else 0, **_retries(ctx)},
@@ -84,10 +90,41 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
     return {
         "apiVersion": "restoreflow.dev/v1alpha1",
         "kind": "Restore",
-        "metadata": {"name": ctx.name, "uid": ctx.uid},
+        "metadata": record_metadata(ctx.name, ctx.uid, ctx.labels),
         "spec": spec_document(ctx),
         "status": {k: v for k, v in status.items() if v is not None},
     }
+
+
+def _operation_counts(item_operations: list[dict[str, Any]]) -> dict[str, int]:
+    """Velero's restoreItemOperations{Attempted,Completed,Failed}, when an action started any."""
+    if not item_operations:
+        return {}
+    phases = [op["status"]["phase"] for op in item_operations]
+    return {
+        "restoreItemOperationsAttempted": len(phases),
+        "restoreItemOperationsCompleted": phases.count("Completed"),
+        "restoreItemOperationsFailed": phases.count("Failed"),
+    }
+
+
+def record_metadata(name: str, uid: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """A Restore's metadata: its labels are there from the first status document on, as in Velero."""
+    metadata: dict[str, Any] = {"name": name, "uid": uid}
+    if labels:
+        metadata["labels"] = dict(labels)
+    return metadata
+
+
+def label_errors(labels: Mapping[str, str]) -> list[str]:
+    """What the API server would say of a Restore's labels (`restore get -l` must be able to match them)."""
+    errors = []
+    for key, value in labels.items():
+        if problems := qualified_name_errors(key):
+            errors.append(f"metadata.labels: {invalid_value(key, problems)}")
+        if problems := label_value_errors(value):
+            errors.append(f"metadata.labels: {invalid_value(value, problems)}")
+    return errors
 
 
 def _retries(ctx: Any) -> dict[str, int]:

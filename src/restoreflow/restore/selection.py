@@ -9,7 +9,7 @@ API-group-version choice when the backup holds several versions of a resource.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -183,16 +183,26 @@ def sort_versions(versions: Iterable[str]) -> list[str]:
     return sorted(versions, key=version_priority_key)
 
 
-def choose_version(source: GroupVersions, target: GroupVersions | None) -> str:
-    """Velero's rules P1-P3 (no user priorities): the version to restore a resource at."""
+def choose_version(source: GroupVersions, target: GroupVersions | None, user: Sequence[str] = ()) -> str:
+    """Velero's rules: the version to restore a resource at, given the target's versions of its group.
+
+    P0 the first of the user's versions that both hold, P1 the target's preferred version,
+    P2 the backup's preferred one, P3 the first common version below the top of both priority-sorted
+    lists (Velero skips each list's first, which is not always the preferred one); else the backup's
+    preferred version.
+    A target that does not know the group gets the backup's preferred version, whatever the user wants.
+    """
     if target is None:
         return source.preferred
+    for version in user:
+        if version in target.versions and version in source.versions:
+            return version
     if target.preferred in source.versions:
         return target.preferred
     if source.preferred in target.versions:
         return source.preferred
-    source_others = set(source.versions) - {source.preferred}
-    for version in sort_versions(v for v in target.versions if v != target.preferred):
+    source_others = set(sort_versions(source.versions)[1:])
+    for version in sort_versions(target.versions)[1:]:
         if version in source_others:
             return version
     return source.preferred

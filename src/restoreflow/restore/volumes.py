@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from restoreflow.actions import dataupload
 from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.restore import volume_pod_restores as pvr
 from restoreflow.restore.metadata import get_valid_name
@@ -125,6 +126,23 @@ def _has_data_upload_result(ctx: RestoreContext, claim: Mapping[str, Any]) -> bo
     except Exception as err:  # no Velero in the target: there is no data upload either
         ctx.log.debug("no DataUploadResult lookup possible: %s", err)
         return False
+
+
+def delete_data_upload_results(ctx: RestoreContext) -> None:
+    """Velero's deferred cleanup: once the items are restored, the DataUploadResult ConfigMaps that
+    `velero.io/dataupload` left for the claims go (one delete-collection call); once per restore."""
+    if ctx.state.get("data_upload_results_deleted") or ctx.cluster is None:
+        return
+    if not any(g.resource == dataupload.DATA_UPLOADS and len(g) for g in ctx.groups or ()):
+        return
+    ctx.state["data_upload_results_deleted"] = True
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    selector = dataupload.data_upload_results_selector(ctx.uid)
+    try:
+        path = ctx.cluster.info("configmaps").path(namespace)
+        ctx.cluster.request("DELETE", path, query={"labelSelector": selector})
+    except Exception as err:  # as in Velero, only logged: the ConfigMaps are keyed by this restore
+        ctx.log.error("Fail to batch delete DataUploadResult ConfigMaps for restore %s: %s", ctx.name, err)
 
 
 # -- persistent volume claims ------------------------------------------------------------------

@@ -18,6 +18,7 @@ class SandboxOptions:
     workload_ready_delay: float = 0.1  # Deployments, StatefulSets, ... -> ready replicas
     pvc_bind_delay: float = 0.05  # PVC -> bound (pre-bound or dynamically provisioned)
     pvr_progress_delay: float = 0.1  # each PodVolumeRestore step: New -> InProgress -> Completed
+    data_download_delay: float = 0.1  # each DataDownload step: Accepted -> Prepared -> InProgress -> ...
     finalizer_delay: float = 0.05  # built-in protection finalizers removed after deletion
     node_port_range: str = "30000-32767"
     storage_classes: list[dict[str, Any]] | None = None  # None: one default StorageClass "standard"

@@ -1,5 +1,5 @@
 """The controllers a restore depends on, each acting after its configurable delay: namespaces,
-CRDs, storage, pods, Velero's PodVolumeRestores and workload readiness."""
+CRDs, storage, pods, Velero's PodVolumeRestores and DataDownloads, and workload readiness."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from restoreflow.sandbox.catalog import ResourceType
 from restoreflow.sandbox.controllers.base import Controller
+from restoreflow.sandbox.controllers.data_downloads import DD_ANNOTATION, DDS, DataDownloadController
 from restoreflow.sandbox.controllers.definitions import CRDS, DefinitionController
 from restoreflow.sandbox.controllers.garbage import GarbageCollector
 from restoreflow.sandbox.controllers.namespaces import NamespaceController
@@ -19,7 +20,7 @@ from restoreflow.sandbox.store import Event
 if TYPE_CHECKING:
     from restoreflow.sandbox.cluster import Cluster
 
-__all__ = ["PVR_ANNOTATION", "Controllers"]
+__all__ = ["DD_ANNOTATION", "PVR_ANNOTATION", "Controllers"]
 
 
 class Controllers:
@@ -31,6 +32,7 @@ class Controllers:
         self.storage = StorageController(cluster)
         self.pods = PodController(cluster)
         self.volume_restores = PodVolumeRestoreController(cluster)
+        self.data_downloads = DataDownloadController(cluster)
         self.workloads = WorkloadController(cluster)
         self.garbage = GarbageCollector(cluster)
         self._routes: dict[str, Controller] = {
@@ -40,6 +42,7 @@ class Controllers:
             PVS: self.storage,
             "pods": self.pods,
             PVRS: self.volume_restores,
+            DDS: self.data_downloads,
             **dict.fromkeys(WORKLOADS, self.workloads),
         }
         cluster.store.subscribe(self.on_event)

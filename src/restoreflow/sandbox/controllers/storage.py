@@ -78,6 +78,8 @@ class StorageController(Controller):
             if pv is not None and _claim_fits(pv, pvc):
                 self._bind(pv, pvc, by_controller_pv=not pv["spec"].get("claimRef"), by_controller_pvc=False)
             return
+        if _has_selector(spec):  # as in Kubernetes: never provisioned (a data mover's claim waits)
+            return
         sc = self.current("storageclasses.storage.k8s.io", "", spec.get("storageClassName") or "")
         if sc is None or sc.get("provisioner") in (None, "", "kubernetes.io/no-provisioner"):
             return
@@ -156,6 +158,11 @@ class StorageController(Controller):
 
 def _phase(obj: dict[str, Any]) -> str | None:
     return (obj.get("status") or {}).get("phase")
+
+
+def _has_selector(spec: dict[str, Any]) -> bool:
+    selector = spec.get("selector") or {}
+    return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
 def _claim_fits(pv: dict[str, Any], pvc: dict[str, Any]) -> bool:
