@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH
 from prefect.states import AwaitingRetry
 
 from restoreflow.backup import BackupStorage, sample_backup
@@ -97,6 +97,8 @@ def test_retrying_a_failed_run_as_the_ui_does_resumes_it_in_a_new_process(
     sandbox.clear_faults()  # the cause is fixed, then the run is retried
     sandbox.clear_requests()
     run_id = flow_run_id(first)
+    outcomes = Path(PREFECT_LOCAL_STORAGE_PATH.value()) / "restoreflow" / str(run_id)
+    assert len(list(outcomes.iterdir())) == 14  # every group but the failed configmaps
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run_id, AwaitingRetry(message="Retry from the UI"), force=True)
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PREFECT__FLOW_RUN_ID": str(run_id)}
@@ -113,3 +115,4 @@ def test_retrying_a_failed_run_as_the_ui_does_resumes_it_in_a_new_process(
     assert second_groups == {group: "Cached" for group in first_groups} | {CONFIGMAPS: "Completed"}
     assert creates(sandbox) == [("configmaps", 201)]
     assert_restored_once(storage, name)
+    assert not outcomes.exists()  # a Completed run is never retried: its outcomes are dropped

@@ -61,14 +61,6 @@ def test_csi_claim_without_snapshot_annotation_is_unchanged(sandbox: Any) -> Non
     assert result.item["spec"]["volumeName"] == "pv-1" and not result.additional_items
 
 
-def test_moved_snapshot_data_is_reported_as_unsupported(sandbox: Any) -> None:
-    ctx = context(sandbox)
-    ctx.backup = {"spec": {"snapshotMoveData": True}}
-    moved = pvc(annotations={"velero.io/data-upload-name": "du-1"})
-    with pytest.raises(ActionError, match="DataDownload"):
-        execute(CsiPvcRestorerAction(), ctx, pvc(), moved)
-
-
 CONTENT = {
     "apiVersion": "snapshot.storage.k8s.io/v1",
     "kind": "VolumeSnapshotContent",

@@ -5,6 +5,7 @@ the sandbox's data mover serves, and the restore waits for it as an async item o
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,16 @@ def data_downloads(sandbox: Any) -> list[dict[str, Any]]:
     return sandbox.objects("datadownloads.velero.io", "velero")
 
 
+def wait_for_phase(sandbox: Any, name: str, phase: str, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sandbox.get("datadownloads.velero.io", name, "velero") or {}
+        if (found.get("status") or {}).get("phase") == phase:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def result_config_maps(sandbox: Any) -> list[dict[str, Any]]:
     return [
         cm
@@ -108,7 +119,9 @@ def test_moved_volume_comes_back_through_a_data_download(sandbox: Any, tmp_path:
         "snapshotSize": SNAPSHOT_SIZE,
     }
     assert result_config_maps(sandbox) == []  # deleted at the end of the restore
-    assert "velero.io/v2alpha1/DataUpload" not in result.resource_list  # never restored itself
+    # the DataUpload itself is never restored
+    assert result.resource_list["velero.io/v2alpha1/DataUpload"] == ["velero/nightly-x7k2p(skipped)"]
+    assert sandbox.objects("datauploads.velero.io", "velero") == []
 
     [download] = data_downloads(sandbox)
     operation_id = f"dd-{uid}.uid-data"
@@ -191,6 +204,7 @@ def test_a_data_download_running_past_the_item_operation_timeout_is_cancelled(
     ]
     [download] = data_downloads(sandbox)
     assert download["spec"]["cancel"] is True
+    assert wait_for_phase(sandbox, download["metadata"]["name"], "Canceled")  # the data mover stopped
     [operation] = BackupStorage.open(str(tmp_path / "bsl")).restores.item_operations("r1")
     assert operation["status"]["error"] == "Asynchronous action timed out"
     assert operation["status"]["nTotal"] == SNAPSHOT_SIZE  # the last progress it reported
@@ -203,7 +217,8 @@ def test_a_claim_without_its_data_upload_result_fails_with_velero_error(sandbox:
     [error] = namespace_errors(result, "shop")
     assert error.startswith(
         "error preparing persistentvolumeclaims/shop/data: fail get DataUploadResult for restore: r1: "
-        "no DataUpload result cm found with labels velero.io/pvc-namespace-name=shop.data,velero.io/restore-uid="
+        "no DataUpload result cm found with labels "
+        "velero.io/pvc-namespace-name=shop.data,velero.io/restore-uid="
     )
     assert error.endswith(",velero.io/resource-usage=DataUpload")
     assert data_downloads(sandbox) == []

@@ -21,6 +21,7 @@ DELAYS = (
     ("workload_ready_delay", "Deployment/StatefulSet/... -> ready replicas"),
     ("pvc_bind_delay", "PVC -> Bound"),
     ("pvr_progress_delay", "each PodVolumeRestore step"),
+    ("data_download_delay", "each DataDownload step (the data mover)"),
 )
 
 

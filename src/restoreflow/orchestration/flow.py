@@ -26,10 +26,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_client, runtime, task
@@ -37,6 +39,7 @@ from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.logging import get_run_logger
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.transactions import get_transaction
+from prefect.utilities.annotations import quote
 
 from restoreflow import restore as engine
 from restoreflow.describe import describe_restore
@@ -335,7 +338,8 @@ class RestoreRun:
         """One task per resource group, strictly in order. On a retry of the flow run, a group that an
         earlier attempt restored without failures is Cached: its outcome is taken, not restored again."""
         for group in groups:
-            outcome = restore_group_phase.with_options(**self.retry, task_run_name=str(group))(ctx, group)
+            run_group = restore_group_phase.with_options(**self.retry, task_run_name=str(group))
+            outcome = run_group(ctx, quote(group))  # quote: Prefect would walk its every item (0.3-0.5 s)
             if group.resource not in ctx.state.get("groups_done", {}):
                 self.log.info("%s: taken from an earlier attempt of this flow run", group)
             engine.absorb_group(ctx, group, outcome)
@@ -356,6 +360,8 @@ class RestoreRun:
 
     def finish(self, phase: str, message: str, result: Any = None) -> State:
         self.events.emit(f"finished.{phase}", {"phase": phase, "message": message})
+        if phase == "Completed":
+            forget_outcomes(str(runtime.flow_run.id))
         data = {"name": self.name, "phase": phase, "message": message}
         if result is not None:
             data |= {
@@ -365,6 +371,18 @@ class RestoreRun:
                 "record": result.record_url,
             }
         return final_state(phase, message, data)
+
+
+def forget_outcomes(flow_run_id: str) -> None:
+    """A Completed run is never retried: drop its groups' outcomes (in local result storage; other
+    storage keeps them, about 14 bytes per item, until deleted)."""
+    from prefect.filesystems import LocalFileSystem
+    from prefect.results import get_result_store
+
+    storage = get_result_store().result_storage
+    if isinstance(storage, LocalFileSystem) and storage.basepath:
+        outcomes_dir = Path(storage.basepath).expanduser() / "restoreflow" / flow_run_id
+        shutil.rmtree(outcomes_dir, ignore_errors=True)
 
 
 def _since(started: float) -> float:

@@ -242,5 +242,16 @@ def hold_target(names: list[str], cancel: threading.Event | None = None) -> Iter
         yield
     finally:
         renewal.close()
+        _release(client, lease, acquired)
+
+
+def _release(
+    client: Any, lease: ConcurrencyLimitWithLeaseResponse, acquired: dict[UUID, Event | None]
+) -> None:
+    """Free the slots; a restore that did its work never fails for want of an answer here."""
+    try:
         client.release_concurrency_slots_with_lease(lease.lease_id)
-        _emit("released", lease, follows=acquired)
+    except Exception as error:
+        _logger().warning("could not release the target (the server frees it within 5 minutes): %s", error)
+        return
+    _emit("released", lease, follows=acquired)

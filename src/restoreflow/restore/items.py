@@ -125,13 +125,13 @@ class ItemRestorer:
         finally:
             if status.action is None:
                 status.action = "skipped" if tally.clean else "failed"
-            status.done.set()
+            status.finish()
         return status.exists
 
     def _wait_for(self, status: ItemStatus) -> bool:
         """Another call restores this object: wait for it (unless it is our own caller, a cycle)."""
         if status.owner != threading.get_ident():
-            status.done.wait(self.ctx.plan.spec.timeouts.resource)
+            status.wait(self.ctx.plan.spec.timeouts.resource)
         return status.exists
 
     # -- the pipeline ------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def absorb(ctx: RestoreContext, data: dict[str, Any]) -> GroupOutcome:
                     if first:
                         status.action = action
                         status.exists = action != "failed" and (resource, namespace, name) not in absent
-                        status.done.set()
+                        status.finish()
     _replay(ctx.results, changes.get("warnings", {}), error=False)
     _replay(ctx.results, changes.get("errors", {}), error=True)
     if ctx.cluster is not None:

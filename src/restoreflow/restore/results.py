@@ -107,14 +107,35 @@ class ItemKey:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
+_WAITING = threading.Lock()  # guards ItemStatus's lazy event: held for a few instructions
+
+
 @dataclass
 class ItemStatus:
-    """One item's outcome; `done` is set when its restore call has finished (others may wait on it)."""
+    """One item's outcome; `finish()` when its restore call has finished, `wait()` for that.
+
+    Almost no item is ever waited for, so the Event is made only for a waiter (an Event per item was
+    the largest single cost of the per-item pipeline)."""
 
     action: ItemAction | None = None
     exists: bool = False  # whether the object exists in the cluster afterwards
     owner: int = 0  # the thread restoring it (a cycle of additional items must not wait on itself)
-    done: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    _event: threading.Event | None = field(default=None, repr=False, compare=False)
+
+    def finish(self) -> None:
+        with _WAITING:
+            self.finished, event = True, self._event
+        if event is not None:
+            event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True once finished; False when `timeout` seconds passed first."""
+        with _WAITING:
+            if self.finished:
+                return True
+            event = self._event = self._event or threading.Event()
+        return event.wait(timeout)
 
 
 class RestoredItems:
@@ -138,7 +159,7 @@ class RestoredItems:
         with self._lock:
             status = self._items.setdefault(key, ItemStatus())
             status.action, status.exists = action, True
-            status.done.set()
+            status.finish()
 
     def get(self, key: ItemKey) -> ItemStatus | None:
         with self._lock:
