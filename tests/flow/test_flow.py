@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import StateType
 from prefect.states import State
 
-from restoreflow.backup import BackupStorage, sample_application, sample_backup
+from restoreflow.backup import BackupStorage, sample_application
 from restoreflow.backup.builder import BackupBuilder
 from restoreflow.orchestration import restore
 from restoreflow.sandbox import Sandbox
@@ -23,13 +23,6 @@ pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(vel
 
 PHASES_BEFORE = ["validate", "fetch backup", "prepare"]
 PHASES_AFTER = ["volumes", "hooks", "finalize"]
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> BackupStorage:
-    storage = BackupStorage.open(tmp_path / "bsl", create=True)
-    sample_backup(storage, "demo-backup")
-    return storage
 
 
 def run(storage: BackupStorage, sandbox: Sandbox, name: str, **spec: Any) -> State:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelling, State
 
-from restoreflow.backup import BackupStorage, sample_backup
+from restoreflow.backup import BackupStorage
 from restoreflow.orchestration import restore
 from restoreflow.orchestration.locking import hold_target
 from restoreflow.sandbox import Sandbox
@@ -25,13 +24,6 @@ from tests.flow.harness import plan_document, unique, yaml_text
 from tests.flow.test_flow import task_runs
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> BackupStorage:
-    storage = BackupStorage.open(tmp_path / "bsl", create=True)
-    sample_backup(storage, "demo-backup")
-    return storage
 
 
 def run(storage: BackupStorage, sandbox: Sandbox, name: str, namespace: str) -> State:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prefect.client.schemas.objects import StateType
 
-from restoreflow.backup import BackupStorage, sample_backup
+from restoreflow.backup import BackupStorage
 from restoreflow.sandbox import Sandbox
 from tests.actions.test_item_operations import PLUGIN_MODULE
 from tests.flow.harness import unique
@@ -16,13 +16,6 @@ from tests.flow.test_flow import run, task_runs
 from tests.plugins.entry_points import installed_plugin
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> BackupStorage:
-    storage = BackupStorage.open(tmp_path / "bsl", create=True)
-    sample_backup(storage, "demo-backup")
-    return storage
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH
 from prefect.states import AwaitingRetry
 
-from restoreflow.backup import BackupStorage, sample_backup
+from restoreflow.backup import BackupStorage
 from restoreflow.orchestration import restore
 from restoreflow.sandbox import Sandbox
 from tests.flow.harness import plan_document, unique, yaml_text
@@ -27,13 +27,6 @@ REPO = Path(__file__).resolve().parents[2]
 NO_RETRIES = {"api": {"attempts": 1}, "phases": {"attempts": 1}}  # a failed create fails its item
 ONE_RUN = {"created": 17, "updated": 0, "skipped": 1, "failed": 0}  # the sample restored in one go
 CONFIGMAPS = "restore configmaps: 1 item"
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> BackupStorage:
-    storage = BackupStorage.open(tmp_path / "bsl", create=True)
-    sample_backup(storage, "demo-backup")
-    return storage
 
 
 def plan_text(storage: BackupStorage, sandbox: Sandbox) -> str:

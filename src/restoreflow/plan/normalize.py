@@ -38,7 +38,8 @@ def normalize(document: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+def resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its local `$ref`s followed (siblings of `$ref` win, as they describe it)."""
     while "$ref" in schema:
         target = root
         for part in schema["$ref"].removeprefix("#/").split("/"):
@@ -49,10 +50,10 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 def _fill(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     """Fill defaults from the schema and canonicalize durations, in place; returns the value."""
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if isinstance(value, dict) and "properties" in schema:
         for name, prop in schema["properties"].items():
-            prop = _resolve(prop, root)
+            prop = resolve_ref(prop, root)
             if name not in value and "default" in prop:
                 value[name] = copy.deepcopy(prop["default"])
             if name in value:

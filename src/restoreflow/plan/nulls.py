@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from restoreflow.plan.normalize import resolve_ref
 from restoreflow.plan.schema import shared_schema
 from restoreflow.plan.source import JsonPath
 
@@ -27,7 +28,7 @@ def prune_nulls(document: Any) -> list[JsonPath]:
 def _prune(
     value: Any, schema: dict[str, Any], root: dict[str, Any], path: JsonPath, pruned: list[JsonPath]
 ) -> None:
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(value):
             _prune(item, schema["items"], root, (*path, index), pruned)
@@ -48,18 +49,8 @@ def _prune(
 
 def _accepts_null(schema: dict[str, Any], root: dict[str, Any]) -> bool:
     """Whether null is a valid value by type and enum: OpenAPI's `nullable`, in JSON Schema terms."""
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     types = schema.get("type")
     if types is not None and "null" not in (types if isinstance(types, list) else [types]):
         return False
     return "enum" not in schema or None in schema["enum"]
-
-
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    """The schema with its local `$ref`s followed (siblings of `$ref` win, as they describe it)."""
-    while "$ref" in schema:
-        target = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from restoreflow.sandbox.admission import PV_PROTECTION
-from restoreflow.sandbox.controllers.base import Controller, new_object
+from restoreflow.sandbox.controllers.base import Controller
+from restoreflow.sandbox.controllers.storage import volume_for_claim
 from restoreflow.sandbox.store import Event, new_uid, now
 
 DDS = "datadownloads.velero.io"
@@ -95,27 +95,10 @@ class DataDownloadController(Controller):
         meta, spec = pvc["metadata"], pvc.get("spec") or {}
         sc = self.current("storageclasses.storage.k8s.io", "", spec.get("storageClassName") or "") or {}
         name = f"pvc-{new_uid()}"
-        pv = new_object("v1", "PersistentVolume", name, None)
+        pv = volume_for_claim(name, pvc, sc)
         pv["metadata"]["labels"] = dict((spec.get("selector") or {}).get("matchLabels") or {})
-        if sc.get("provisioner"):
-            pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": sc["provisioner"]}
-        pv["metadata"]["finalizers"] = [PV_PROTECTION]
-        pv["spec"] = {
-            "capacity": {
-                "storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-            },
-            "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
-            "storageClassName": spec.get("storageClassName") or "",
-            "volumeMode": spec.get("volumeMode", "Filesystem"),
-            "claimRef": {
-                "kind": "PersistentVolumeClaim",
-                "namespace": meta["namespace"],
-                "name": meta["name"],
-            },
-            "hostPath": {"path": f"/var/local-path-provisioner/{name}", "type": "DirectoryOrCreate"},
-        }
-        pv["status"] = {"phase": "Pending"}
+        claim_ref = {"kind": "PersistentVolumeClaim", "namespace": meta["namespace"], "name": meta["name"]}
+        pv["spec"]["claimRef"] = claim_ref
         claim = copy.deepcopy(pvc)
         claim["spec"]["volumeName"] = name
         self.write("persistentvolumeclaims", claim)

@@ -96,22 +96,7 @@ class StorageController(Controller):
         if node:
             annotations["volume.kubernetes.io/selected-node"] = node
         claim = self.write(PVCS, claim)
-        spec = claim["spec"]
-        name = f"pvc-{claim['metadata']['uid']}"
-        pv = new_object("v1", "PersistentVolume", name, None)
-        pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": provisioner}
-        pv["metadata"]["finalizers"] = [PV_PROTECTION]
-        pv["spec"] = {
-            "capacity": {
-                "storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-            },
-            "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
-            "storageClassName": sc["metadata"]["name"],
-            "volumeMode": spec.get("volumeMode", "Filesystem"),
-            "hostPath": {"path": f"/var/local-path-provisioner/{name}", "type": "DirectoryOrCreate"},
-        }
-        pv["status"] = {"phase": "Pending"}
+        pv = volume_for_claim(f"pvc-{claim['metadata']['uid']}", claim, sc)
         self._bind(self.write(PVS, pv), claim, by_controller_pv=True, by_controller_pvc=True)
 
     def _bind(
@@ -174,3 +159,23 @@ def _claim_fits(pv: dict[str, Any], pvc: dict[str, Any]) -> bool:
         return False
     wanted_class = pvc["spec"].get("storageClassName")
     return wanted_class in (None, pv["spec"].get("storageClassName", ""))
+
+
+def volume_for_claim(name: str, claim: dict[str, Any], sc: dict[str, Any]) -> dict[str, Any]:
+    """A new Pending hostPath PV shaped by the claim (size, access and volume modes) and its class,
+    as the local-path provisioner makes one."""
+    spec = claim.get("spec") or {}
+    pv = new_object("v1", "PersistentVolume", name, None)
+    if sc.get("provisioner"):
+        pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": sc["provisioner"]}
+    pv["metadata"]["finalizers"] = [PV_PROTECTION]
+    pv["spec"] = {
+        "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")},
+        "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+        "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
+        "storageClassName": spec.get("storageClassName") or (sc.get("metadata") or {}).get("name", ""),
+        "volumeMode": spec.get("volumeMode", "Filesystem"),
+        "hostPath": {"path": f"/var/local-path-provisioner/{name}", "type": "DirectoryOrCreate"},
+    }
+    pv["status"] = {"phase": "Pending"}
+    return pv
