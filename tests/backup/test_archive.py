@@ -376,3 +376,5 @@ def test_every_tar_flavour_reads(storage: BackupStorage, workdir: Path, tar_form
         assert archive.inventory == {"deployments.apps": {"shop": [name]}}
         assert archive.read_item("deployments.apps", "shop", name)["metadata"]["name"] == name
         assert archive.group_versions()["deployments.apps"].preferred == "v1"
+        preferred = archive.read_item("deployments.apps", "shop", name, "v1-preferredversion")
+        assert preferred == deployment  # Velero writes the same item to the classic path

@@ -9,7 +9,8 @@ Layout (Velero's `pkg/archive`):
     resources/<resource.group>/<v>/...                      other versions (EnableAPIGroupVersions)
 
 The archive is read once, front to back. Every regular file under `resources/` and `metadata/`
-is appended to one private spill file; an index keeps where each one sits, so reading an item
+(but the `-preferredversion` copies of classic-path items, only noted) is appended to one private
+spill file; an index keeps where each one sits, so reading an item
 later is a single positioned read. Nothing named by the archive is ever created on disk: entry
 names only become keys of that index, after they are checked. Memory grows with the number of
 entries (their names), never with their size.
@@ -136,6 +137,8 @@ class BackupArchive:
     ) -> dict[str, Any]:
         """One item as a dict; ItemError (this item only) when it is missing, too big or not JSON."""
         path = item_path(resource_dir, namespace, name, version_dir)
+        if version_dir and version_dir.endswith(PREFERRED_VERSION_SUFFIX):
+            version_dir = None  # Velero writes the preferred version's items to the classic path too
         packed = self._index.get((resource_dir, version_dir or None, namespace), {}).get(name)
         if packed is None:
             if path in self._oversize:
@@ -277,6 +280,8 @@ class _Spiller:
     def _checked_path(self, entry: TarEntry) -> str:
         """The entry's normalized relative path; BackupError for anything unsafe."""
         name = entry.name
+        if entry.kind == "file" and _plain(name):
+            return name  # already normalized and relative: the common case, checked cheaply
         if name.startswith("/") or (name[1:2] == ":" and re.match(r"^[A-Za-z]:[\\/]", name)):
             self._refuse(f"invalid archive path {_go_quote(name)}: absolute paths are not allowed")
         normalized = posixpath.normpath(name)
@@ -296,6 +301,9 @@ class _Spiller:
         if top == RESOURCES_DIR:
             key = self._index_key(path)
             if key is None:
+                return
+            if key[1] and key[1].endswith(PREFERRED_VERSION_SUFFIX):
+                self.index.setdefault(key[:3], {})  # the same item as at the classic path: read there
                 return
         elif top == METADATA_DIR and rest:
             key = None
@@ -329,6 +337,13 @@ class _Spiller:
             return parts[0], version_dir, parts[2], parts[3].removesuffix(".json")
         self.ignored.append(f"ignoring unexpected file {_go_quote(path)} in the backup archive")
         return None
+
+
+def _plain(name: str) -> bool:
+    """True for a name normpath leaves as it is and that holds no drive, `.` or `..` component."""
+    return not (
+        name.startswith((".", "/")) or "/." in name or "//" in name or "\\" in name or name[1:2] == ":"
+    ) and not name.endswith("/")
 
 
 _UNSAFE = {
