@@ -29,7 +29,7 @@ ITEMS = 10_000
 NAMESPACES = 20
 WORKERS = 32
 BASELINE_ITEMS = 1_000
-ROUNDS = 3
+ROUNDS = 5
 
 
 def objects() -> list[dict[str, Any]]:

@@ -34,8 +34,8 @@ class MetadataNotFound(ValueError):
 
 
 def clone(value: Any) -> Any:
-    """A deep copy of JSON data through orjson: 2-3x faster than a recursive copy, 6x copy.deepcopy."""
-    return codec.loads(codec.dumps(value))
+    """A deep copy of JSON data (dicts, lists, scalars)."""
+    return codec.copy(value)
 
 
 def get_valid_name(name: str) -> str:
