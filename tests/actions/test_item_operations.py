@@ -61,6 +61,19 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield lambda: sys.modules[module]
 
 
+def restore_plan(storage: str, sandbox: Any, **spec: Any) -> Any:
+    """Restore backup `b1` of `storage` into the sandbox."""
+    source = {"storageLocation": storage, "backupName": "b1"}
+    return plan_from_document(
+        {
+            "apiVersion": "restoreflow.dev/v1alpha1",
+            "kind": "RestorePlan",
+            "metadata": {"name": "async"},
+            "spec": {"source": source, "target": {"kubeconfig": sandbox.kubeconfig}, **spec},
+        }
+    )
+
+
 def configmap(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "shop"}}
 
@@ -70,18 +83,7 @@ def test_the_restore_waits_for_operations_and_records_them(
 ) -> None:
     storage = str(tmp_path / "bsl")
     BackupBuilder("b1").add_all([configmap("fast"), configmap("broken"), configmap("stuck")]).write(storage)
-    plan = plan_from_document(
-        {
-            "apiVersion": "restoreflow.dev/v1alpha1",
-            "kind": "RestorePlan",
-            "metadata": {"name": "async"},
-            "spec": {
-                "source": {"storageLocation": storage, "backupName": "b1"},
-                "target": {"kubeconfig": sandbox.kubeconfig},
-                "itemOperationTimeout": "1s",
-            },
-        }
-    )
+    plan = restore_plan(storage, sandbox, itemOperationTimeout="1s")
     phases: list[str] = []
     result = run_restore(plan, restore_name="async-ops", on_progress=lambda p: phases.append(p.phase))
 
@@ -150,17 +152,7 @@ def test_an_action_that_cannot_report_progress_fails_its_operation(
     )
     storage = str(tmp_path / "bsl")
     BackupBuilder("b1").add_all([configmap("one")]).write(storage)
-    plan = plan_from_document(
-        {
-            "apiVersion": "restoreflow.dev/v1alpha1",
-            "kind": "RestorePlan",
-            "metadata": {"name": "async"},
-            "spec": {
-                "source": {"storageLocation": storage, "backupName": "b1"},
-                "target": {"kubeconfig": sandbox.kubeconfig},
-            },
-        }
-    )
+    plan = restore_plan(storage, sandbox)
     with installed_plugin(tmp_path, monkeypatch, source, {"starts": "Starts"}):
         result = run_restore(plan, restore_name="no-progress")
     assert result.phase == "PartiallyFailed"
