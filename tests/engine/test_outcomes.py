@@ -22,6 +22,7 @@ from restoreflow.restore import (
     run_hooks,
     validate,
 )
+from restoreflow.restore.context import restore_uid
 from restoreflow.sandbox import Sandbox
 from tests.engine.helpers import configmap, make_plan, namespace, posts
 
@@ -136,3 +137,30 @@ def test_an_outcome_holds_item_keys_never_a_secrets_data(sandbox: Sandbox, locat
     finalize(ctx)
     assert json.loads(text)["changes"]["items"] == {"v1/Secret": {"shop": {"created": ["web-credentials"]}}}
     assert backed_up["data"] and not any(value in text for value in backed_up["data"].values())
+
+
+def test_a_later_attempt_waits_for_the_pod_volume_restores_an_earlier_one_started(
+    sandbox: Sandbox, location: str
+) -> None:
+    """Every group restored, then the attempt is lost before its volumes phase: the retry takes every
+    group and still waits for the file-system restore the first attempt started (same restore uid)."""
+    first, groups = attempt(sandbox, location)
+    kept = {group.resource: persisted(restore_group(first, group)) for group in groups}
+    finalize(first, "the worker was lost")
+    started = [p["metadata"]["name"] for p in sandbox.objects("podvolumerestores.velero.io", "velero")]
+    assert len(started) == 1
+
+    second, groups = attempt(sandbox, location)
+    assert second.uid == first.uid  # one flow run, one restore uid
+    for group in groups:
+        absorb_group(second, group, kept[group.resource])
+    restore_volumes(second)
+    run_hooks(second)
+    result = finalize(second)
+
+    assert result.phase == "Completed", result.results
+    assert result.status["status"]["podVolumeRestores"] == {"attempted": 1, "completed": 1, "failed": 0}
+    made = [p["metadata"]["name"] for p in sandbox.objects("podvolumerestores.velero.io", "velero")]
+    assert made == started  # none made again
+    assert restore_uid("shop-1", "run-2") != first.uid != restore_uid("shop-2", "run-1")  # other runs
+    assert restore_uid("shop-1", None) != restore_uid("shop-1", None)  # outside a flow run: always new

@@ -115,6 +115,15 @@ class _LogBuffer(logging.Handler):
             return self.buffer.getvalue()
 
 
+def restore_uid(name: str, flow_run_id: str | None) -> str:
+    """The restore's uid: new per restore, but the same for every attempt of one flow run, so that a
+    retried run finds what earlier attempts made under it (its PodVolumeRestores, the VolumeSnapshots
+    named from the uid) instead of making them again."""
+    if flow_run_id:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"restoreflow:{flow_run_id}/{name}"))
+    return str(uuid.uuid4())
+
+
 class RestoreContext:
     """Everything the phases share. Attribute names are a contract with volumes, hooks and the flow."""
 
@@ -129,7 +138,7 @@ class RestoreContext:
         labels: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
-        self.uid = str(uuid.uuid4())
+        self.uid = restore_uid(name, flow_run_id)
         self.labels = dict(labels or {})  # the restore's own labels, in every status document
         self.plan = plan
         self.flow_run_id = flow_run_id
@@ -143,7 +152,8 @@ class RestoreContext:
         self.contents: BackupContents | None = None
         self.cluster: Any = None  # restoreflow.cluster.Cluster
         self._log_buffer = _LogBuffer(name)
-        self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{self.uid[:8]}")
+        # one logger per attempt: the uid is shared by a flow run's attempts, and a closed one is disabled
+        self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{uuid.uuid4().hex[:8]}")
         self.log.setLevel(logging.INFO)
         self.log.addHandler(self._log_buffer)
         self.results = Results(self.log)

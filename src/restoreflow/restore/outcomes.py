@@ -8,8 +8,9 @@ object's content: a Secret's data cannot reach a persisted outcome. `absorb` rep
 another attempt's context, whose counts, results and resource list then read as if the restore had
 run once. JSON-serialisable both ways (`to_dict`, `from_dict`).
 
-Not carried: the pod volume restores and exec hooks of a group's pods. The attempt that created the
-pods waits for their volumes and runs their hooks; a later attempt does neither again.
+The PodVolumeRestores a group's pods started are carried too: the restore's uid is the same for
+every attempt of a flow run, so a later attempt's volumes phase finds and waits for them. Not
+carried: the exec hooks of a group's pods, which run at most once, in the attempt that created them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from restoreflow.restore import volumes
 from restoreflow.restore.context import ResourceProgress
 from restoreflow.restore.results import ItemKey, ItemStatus
 
@@ -78,6 +80,7 @@ class Mark:
     volume_info: int
     provisioned: frozenset[str]
     renamed: dict[str, str]
+    pod_volumes: frozenset[tuple[str, ...]]
 
 
 def mark(ctx: RestoreContext) -> Mark:
@@ -92,6 +95,7 @@ def mark(ctx: RestoreContext) -> Mark:
             volume_info=len(ctx.restore_volume_info),
             provisioned=frozenset(ctx.pvs_to_provision),
             renamed=dict(ctx.renamed_pvs),
+            pod_volumes=frozenset(tuple(r) for r in volumes.pod_volume_restores(ctx)),
         )
 
 
@@ -113,6 +117,7 @@ def outcome(ctx: RestoreContext, resource: str, size: int, start: Mark, seconds:
             "volumeInfo": ctx.restore_volume_info[start.volume_info :],
             "provisioned": sorted(ctx.pvs_to_provision - start.provisioned),
             "renamed": {k: v for k, v in ctx.renamed_pvs.items() if start.renamed.get(k) != v},
+            "podVolumes": [r for r in volumes.pod_volume_restores(ctx) if tuple(r) not in start.pod_volumes],
         }
     changes = {k: v for k, v in changes.items() if v}
     return GroupOutcome(resource, size, *(counts[a] for a in ACTIONS), seconds, changes)
@@ -132,6 +137,8 @@ def absorb(ctx: RestoreContext, data: dict[str, Any]) -> GroupOutcome:
                         status.action = action
                         status.exists = action != "failed" and (resource, namespace, name) not in absent
                         status.finish()
+    for namespace, pod, name, volume in changes.get("podVolumes", ()):  # waited for in the volumes phase
+        volumes.track_pod_volume_restore(ctx, namespace, pod, name, volume)
     _replay(ctx.results, changes.get("warnings", {}), error=False)
     _replay(ctx.results, changes.get("errors", {}), error=True)
     if ctx.cluster is not None:

@@ -167,6 +167,11 @@ class PodVolumeTracker:
             pod.restores[pvr_name] = volume
             self.progress.total = sum(len(p.restores) for p in self.pods.values())
 
+    def registrations(self) -> list[list[str]]:
+        """Every [namespace, pod, PodVolumeRestore, volume] added, in order (a group's outcome)."""
+        with self._lock:
+            return [[p.namespace, p.name, r, v] for p in self.pods.values() for r, v in p.restores.items()]
+
     def pending(self) -> list[PodVolumes]:
         with self._lock:
             return [p for p in self.pods.values() if len(p.finished) < len(p.restores)]

@@ -161,6 +161,17 @@ def handle_persistent_volume_claim(ctx: RestoreContext, pvc: dict[str, Any]) -> 
 
 
 # -- file-system backup restores ---------------------------------------------------------------
+def track_pod_volume_restore(ctx: RestoreContext, namespace: str, pod: str, name: str, volume: str) -> None:
+    """Wait for this PodVolumeRestore in the volumes phase (created now, or by an earlier attempt)."""
+    _tracker(ctx).add(namespace, pod, name, volume)
+    _count(ctx, "attempted")
+
+
+def pod_volume_restores(ctx: RestoreContext) -> list[list[str]]:
+    """[namespace, pod, PodVolumeRestore, volume] of every PodVolumeRestore tracked so far."""
+    return _tracker(ctx).registrations()
+
+
 def _tracker(ctx: RestoreContext) -> pvr.PodVolumeTracker:
     with ctx.lock:
         return ctx.state.setdefault(TRACKER_KEY, pvr.PodVolumeTracker())
@@ -208,8 +219,7 @@ def start_pod_volume_restores(
         except Exception as err:
             ctx.results.add_velero_error(f"pod {namespace}/{name} volume {volume}: {err}")
             continue
-        _tracker(ctx).add(namespace, name, created["metadata"]["name"], volume)
-        _count(ctx, "attempted")
+        track_pod_volume_restore(ctx, namespace, name, created["metadata"]["name"], volume)
         ctx.log.info(
             "Created PodVolumeRestore %s for volume %s of pod %s/%s",
             created["metadata"]["name"],
