@@ -66,7 +66,7 @@ def test_back_to_back_restores_take_their_target_at_once(sandbox: Sandbox, stora
         state = run(storage, sandbox, unique("again"), namespace)
         assert state.name == "Completed"
         prepared, first_group, _ = held(state)
-        assert (first_group - prepared).total_seconds() < 1.5
+        assert (first_group - prepared).total_seconds() < 1.9  # the old stall was 2 s or more
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(limit_name(sandbox, namespace))
     assert limit.limit == 1 and limit.active_slots == 0
@@ -87,7 +87,7 @@ def test_a_waiting_restore_starts_as_soon_as_its_target_is_free(
     assert state.name == "Completed"
     _, first_group, _ = held(state)
     assert first_group > releasing, "the restore did not wait for its target"
-    assert (first_group - released).total_seconds() < 2.0, "the restore noticed its free target late"
+    assert (first_group - released).total_seconds() < 3.0, "the restore noticed its free target late"
 
 
 def test_cancelling_a_restore_that_waits_for_its_target(sandbox: Sandbox, storage: BackupStorage) -> None:
