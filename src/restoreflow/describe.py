@@ -279,6 +279,7 @@ def describe_restore(
     details: bool = False,
     command: str = "restoreflow restore",
     item_operations: Sequence[Mapping[str, Any]] | None = None,
+    volume_info: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """`velero restore describe`: phase, progress, times, problems, the spec, hooks, resources."""
     meta, spec, status = record.get("metadata") or {}, _spec(record), _status(record)
@@ -305,7 +306,7 @@ def describe_restore(
     _describe_results(d, status, results or {})
     _describe_source(d, spec, status)
     _describe_spec(d, spec)
-    _describe_policies(d, spec, status)
+    _describe_policies(d, spec, status, volume_info, details)
     _describe_outcome(d, status, item_operations if details else None)
     if details:
         _describe_resource_list(d, resource_list)
@@ -386,7 +387,13 @@ def _describe_spec(d: Describer, spec: Mapping[str, Any]) -> None:
     d.printf(f"Restore PVs:\t{bool_text(spec.get('restorePVs'), 'false', 'true', 'auto')}\n")
 
 
-def _describe_policies(d: Describer, spec: Mapping[str, Any], status: Mapping[str, Any]) -> None:
+def _describe_policies(
+    d: Describer,
+    spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    volume_info: Sequence[Mapping[str, Any]] | None,
+    details: bool,
+) -> None:
     volumes = status.get("podVolumeRestores") or {}
     if volumes.get("attempted"):
         d.blank()
@@ -397,6 +404,8 @@ def _describe_policies(d: Describer, spec: Mapping[str, Any], status: Mapping[st
                 d.printf(f"\t{label}:\t{count}\n")
         if pending > 0:
             d.printf(f"\tIn Progress:\t{pending}\n")
+    if volume_info is not None:
+        _describe_csi_restores(d, volume_info, details)
     d.blank()
     d.printf(f"Existing Resource Policy: \t{spec.get('existingResourcePolicy') or NONE}\n")
     d.printf(f"ItemOperationTimeout:\t{_duration_field(spec.get('itemOperationTimeout'))}\n")
@@ -408,6 +417,38 @@ def _describe_policies(d: Describer, spec: Mapping[str, Any], status: Mapping[st
     if uploader.get("writeSparseFiles"):
         d.blank()
         d.printf("Uploader config:\n\tWrite Sparse Files:\ttrue\n")
+
+
+def _describe_csi_restores(d: Describer, volume_info: Sequence[Mapping[str, Any]], details: bool) -> None:
+    """Velero's "CSI Snapshot Restores", from the restore's volume info: snapshots, then data movement."""
+    csi = [v for v in volume_info if v.get("restoreMethod") == "CSISnapshot"]
+    snapshots = [v for v in csi if not v.get("snapshotDataMoved")]
+    moved = [v for v in csi if v.get("snapshotDataMoved")]
+    d.blank()
+    if not csi:
+        d.printf("CSI Snapshot Restores: <none included>\n")
+        return
+    d.printf("CSI Snapshot Restores:\n")
+    for info in snapshots:
+        d.printf(f"\t{info.get('pvcNamespace', '')}/{info.get('pvcName', '')}:\n")
+        if not details:
+            d.printf("\t\tSnapshot: specify --details for more information\n")
+            continue
+        snapshot = info.get("csiSnapshotInfo") or {}
+        d.printf("\t\tSnapshot:\n")
+        d.printf(f"\t\t\tSnapshot Content Name: {snapshot.get('vscName', '')}\n")
+        d.printf(f"\t\t\tStorage Snapshot ID: {snapshot.get('snapshotHandle', '')}\n")
+        d.printf(f"\t\t\tCSI Driver: {snapshot.get('driver', '')}\n")
+    for info in moved:
+        d.printf(f"\t{info.get('pvcNamespace', '')}/{info.get('pvcName', '')}:\n")
+        if not details:
+            d.printf("\t\tData Movement: specify --details for more information\n")
+            continue
+        movement = info.get("snapshotDataMovementInfo") or {}
+        d.printf("\t\tData Movement:\n")
+        d.printf(f"\t\t\tOperation ID: {movement.get('operationID', '')}\n")
+        d.printf(f"\t\t\tData Mover: {movement.get('dataMover', '')}\n")
+        d.printf(f"\t\t\tUploader Type: {movement.get('uploaderType', '')}\n")
 
 
 def _describe_outcome(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from restoreflow.backup import BackupBuilder
+from restoreflow.backup import BackupBuilder, BackupStorage
+from restoreflow.cli import main
 from restoreflow.plan.model import RestorePlan, Target
 from restoreflow.restore import RestoreResult, run_restore
 from restoreflow.sandbox.crds import snapshot_crds, velero_crds
@@ -65,3 +68,16 @@ def restore(
 
 def namespace_errors(result: RestoreResult, name: str) -> list[str]:
     return ((result.results.get("errors") or {}).get("namespaces") or {}).get(name, [])
+
+
+def result_volume_info(tmp_path: Path) -> list[dict[str, Any]]:
+    """The restore volume info `r1` recorded (`restore-r1-volumeinfo.json.gz`)."""
+    return BackupStorage.open(str(tmp_path / "bsl")).restores.volume_info("r1")
+
+
+def describe(tmp_path: Path, *flags: str) -> str:
+    """`restoreflow restore describe r1 [flags]`, as a user runs it."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["restore", "describe", "r1", *flags, "--storage-location", str(tmp_path / "bsl")]) == 0
+    return out.getvalue()

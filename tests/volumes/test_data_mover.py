@@ -15,7 +15,7 @@ import pytest
 from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.restore.context import Progress
 
-from .e2e import namespace, namespace_errors, restore, with_velero
+from .e2e import describe, namespace, namespace_errors, restore, result_volume_info, with_velero
 from .helpers import make_plan, pv, pvc
 
 SNAPSHOT_SIZE = 3 * 1024 * 1024
@@ -171,6 +171,24 @@ def test_moved_volume_comes_back_through_a_data_download(sandbox: Any, tmp_path:
     assert status["description"] == "Completed" and status["started"] and status["updated"]
     counts = result.status["status"]
     assert (counts["restoreItemOperationsAttempted"], counts["restoreItemOperationsCompleted"]) == (1, 1)
+    assert result_volume_info(tmp_path) == [
+        {
+            "pvcName": "data",
+            "pvcNamespace": "shop",
+            "pvName": claim["spec"]["volumeName"],
+            "restoreMethod": "CSISnapshot",
+            "snapshotDataMoved": True,
+            "snapshotDataMovementInfo": {
+                "dataMover": "velero",
+                "uploaderType": "kopia",
+                "snapshotHandle": "8d3c5a1f0b2e",
+                "operationID": operation_id,
+            },
+        }
+    ]
+    details = describe(tmp_path, "--details")
+    assert "CSI Snapshot Restores:\n  shop/data:\n    Data Movement:\n" in details
+    assert f"Operation ID: {operation_id}\n" in details and "Uploader Type: kopia\n" in details
 
 
 @pytest.mark.sandbox(data_download_delay=0.02)

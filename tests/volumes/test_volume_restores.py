@@ -11,7 +11,7 @@ import pytest
 from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.plan.model import Timeouts
 
-from .e2e import namespace, restore, with_snapshots, with_velero
+from .e2e import describe, namespace, restore, result_volume_info, with_snapshots, with_velero
 from .helpers import app_pod, make_plan, pv, pvb, pvc
 from .test_snapshotters import install_plugin
 
@@ -226,6 +226,15 @@ def test_csi_snapshot_restores_the_claim_from_the_renamed_volume_snapshot(
     assert content["spec"]["source"] == {"snapshotHandle": "handle-1"}
     assert content["spec"]["deletionPolicy"] == "Retain"
     assert content["spec"]["volumeSnapshotRef"] == {"name": name, "namespace": "shop-drill"}
+    [info] = [v for v in result_volume_info(tmp_path) if v["restoreMethod"] == "CSISnapshot"]
+    assert info == {
+        "pvcName": "data",
+        "pvcNamespace": "shop-drill",  # no pvName: the claim is not bound yet
+        "restoreMethod": "CSISnapshot",
+        "snapshotDataMoved": False,
+        "csiSnapshotInfo": {"snapshotHandle": "", "size": 0, "driver": "", "vscName": name},
+    }
+    assert "CSI Snapshot Restores:\n  shop-drill/data:\n    Snapshot: specify --details" in describe(tmp_path)
 
 
 def test_restore_pvs_false_skips_csi_objects_and_unbinds_the_claim(sandbox: Any, tmp_path: Path) -> None:

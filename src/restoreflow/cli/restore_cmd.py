@@ -746,6 +746,10 @@ def describe_restores(args: argparse.Namespace) -> int:
         except BackupError:
             resource_list = None
         operations = _item_operations(storage, record) if args.details else None
+        try:
+            volume_info = storage.restores.volume_info(name)
+        except BackupError:
+            volume_info = None
         texts.append(
             describe_restore(
                 record,
@@ -753,6 +757,7 @@ def describe_restores(args: argparse.Namespace) -> int:
                 resource_list=resource_list,
                 details=args.details,
                 item_operations=operations,
+                volume_info=volume_info,
             )
         )
         documents.append(

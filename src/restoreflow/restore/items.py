@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +26,7 @@ from restoreflow.restore.metadata import (
     status_override,
 )
 from restoreflow.restore.namespaces import NamespaceError, Namespaces
+from restoreflow.restore.operations import OPERATIONS_STARTED
 from restoreflow.restore.results import ItemKey, ItemStatus
 from restoreflow.restore.selection import CRDS, Filters, ItemRef
 
@@ -277,6 +279,8 @@ class ItemRestorer:
 
         resource, _, group = group_resource.partition(".")
         with self.ctx.lock:
+            # the record's `created` has whole seconds; the timeout is counted from this exact time
+            self.ctx.state.setdefault(OPERATIONS_STARTED, {})[(action.name, op)] = time.time()
             self.ctx.item_operations.append(
                 {
                     "spec": {
@@ -386,6 +390,8 @@ class ItemRestorer:
         if wanted and saved_status:
             created = self._restore_status(info, created, saved_status, rid, tally)
         self._restore_managed_fields(info, created, item_from_backup, rid, tally)
+        if group_resource == "persistentvolumeclaims":
+            volumes.track_csi_claim(ctx, created)
         if group_resource == "pods":
             try:
                 volumes.start_pod_volume_restores(ctx, created, item_from_backup)

@@ -13,6 +13,7 @@ record (`restore-<R>-itemoperations.json.gz`) and summarised in the status.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ FIRST_POLL = 0.1  # seconds
 SYNC_PERIOD = 10.0  # Velero's --item-operation-sync-frequency
 TIMED_OUT = "Asynchronous action timed out"
 RUNNING = ("New", "InProgress")
+OPERATIONS_STARTED = "operations_started"  # ctx.state: (action, operation id) -> when it was recorded
 
 
 def wait_for_item_operations(ctx: RestoreContext, actions: Iterable[Any]) -> None:
@@ -69,7 +71,8 @@ def _poll(ctx: RestoreContext, operation: dict[str, Any], action: Any) -> None:
         else:
             status["phase"] = "Completed"
         return
-    if _created(status) + ctx.plan.spec.item_operation_timeout < datetime.now(UTC).timestamp():
+    started = ctx.state.get(OPERATIONS_STARTED, {}).get((spec["restoreItemAction"], spec["operationID"]))
+    if (started or _created(status)) + ctx.plan.spec.item_operation_timeout < time.time():
         try:
             action.cancel(spec["operationID"], ctx)
         except Exception as error:

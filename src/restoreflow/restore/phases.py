@@ -512,6 +512,8 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
     elif ctx.cancelled and not ctx.validation_errors:
         ctx.failure_reason = "restore cancelled"
     volumes.delete_data_upload_results(ctx)  # also when the restore stopped before its volumes phase
+    if ctx.cluster is not None and failure is None and not ctx.cancelled:
+        volumes.record_csi_volume_info(ctx)
     phase = _final_phase(ctx)
     ctx.completion_timestamp = datetime.now(UTC)
     if ctx.cluster is not None and ctx.cluster.total_retries:

@@ -363,3 +363,106 @@ def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker, force:
             progress.bytes_total,
         )
     ctx.report_progress(force=force)
+
+
+# -- restore volume info for CSI snapshots and data movement ------------------------------------------
+CSI_CLAIMS_KEY = "csi_claims"
+VOLUME_SNAPSHOT_HANDLE = "velero.io/csi-volumesnapshot-handle"
+CSI_DRIVER_NAME = "velero.io/csi-driver-name"
+ASYNC_OPERATION_ID = "velero.io/async-operation-id"
+
+
+def track_csi_claim(ctx: RestoreContext, claim: Mapping[str, Any]) -> None:
+    """Note a restored claim whose data comes from a VolumeSnapshot (for its volume info entry)."""
+    source = (claim.get("spec") or {}).get("dataSource") or {}
+    if source.get("kind") == "VolumeSnapshot":
+        meta = claim["metadata"]
+        with ctx.lock:
+            ctx.state.setdefault(CSI_CLAIMS_KEY, []).append((meta["namespace"], meta["name"], source["name"]))
+
+
+def record_csi_volume_info(ctx: RestoreContext) -> None:
+    """Velero's RestoreVolumeInfo entries (`restoreMethod: CSISnapshot`) for the claims restored from
+    CSI snapshots and for the DataDownloads of moved snapshot data, read at the end of the restore."""
+    with ctx.lock:
+        claims = list(ctx.state.pop(CSI_CLAIMS_KEY, ()))
+    for namespace, name, snapshot_name in claims:
+        snapshot = _read(ctx, "volumesnapshots.snapshot.storage.k8s.io", snapshot_name, namespace) or {}
+        annotations = (snapshot.get("metadata") or {}).get("annotations") or {}
+        status, source = snapshot.get("status") or {}, (snapshot.get("spec") or {}).get("source") or {}
+        info = {
+            "pvcName": name,
+            "pvcNamespace": namespace,
+            "pvName": _bound_volume(ctx, namespace, name),
+            "restoreMethod": "CSISnapshot",
+            "snapshotDataMoved": False,
+            "csiSnapshotInfo": {
+                "snapshotHandle": annotations.get(VOLUME_SNAPSHOT_HANDLE, ""),
+                "size": _quantity_bytes(status.get("restoreSize")),
+                "driver": annotations.get(CSI_DRIVER_NAME, ""),
+                "vscName": source.get("volumeSnapshotContentName", ""),
+            },
+        }
+        ctx.restore_volume_info.append({k: v for k, v in info.items() if v != ""})
+    if any(op["spec"]["restoreItemAction"] == "velero.io/csi-pvc-restorer" for op in ctx.item_operations):
+        _record_data_downloads(ctx)
+
+
+def _record_data_downloads(ctx: RestoreContext) -> None:
+    selector = f"velero.io/restore-name={get_valid_name(ctx.name)}"
+    namespace = ctx.plan.spec.transforms.velero_namespace
+    try:
+        downloads = ctx.cluster.list("datadownloads.velero.io", namespace=namespace, label_selector=selector)
+    except Exception as err:
+        ctx.log.warning("could not list the DataDownloads for the restore volume info: %s", err)
+        return
+    for download in downloads:
+        target = (download.get("spec") or {}).get("targetVolume") or {}
+        claim, claim_namespace = target.get("pvc", ""), target.get("namespace", "")
+        info = {
+            "pvcName": claim,
+            "pvcNamespace": claim_namespace,
+            "pvName": _bound_volume(ctx, claim_namespace, claim) or target.get("pv", ""),
+            "restoreMethod": "CSISnapshot",  # Velero's word: the data mover started from the CSI action
+            "snapshotDataMoved": True,
+            "snapshotDataMovementInfo": {
+                "dataMover": download["spec"].get("datamover") or "velero",
+                "uploaderType": "kopia",
+                "snapshotHandle": download["spec"].get("snapshotID", ""),
+                "operationID": (download["metadata"].get("labels") or {}).get(
+                    "velero.io/async-operation-id", ""
+                ),
+            },
+        }
+        ctx.restore_volume_info.append({k: v for k, v in info.items() if v != ""})
+
+
+def _read(ctx: RestoreContext, resource: str, name: str, namespace: str) -> dict[str, Any] | None:
+    try:
+        return ctx.cluster.get(resource, name, namespace)
+    except Exception as err:  # the entry is still written, with what is known
+        ctx.log.warning(
+            "could not read %s %s/%s for the restore volume info: %s", resource, namespace, name, err
+        )
+        return None
+
+
+def _bound_volume(ctx: RestoreContext, namespace: str, name: str) -> str:
+    claim = _read(ctx, "persistentvolumeclaims", name, namespace) or {}
+    if (claim.get("status") or {}).get("phase") != "Bound":
+        return ""
+    return str((claim.get("spec") or {}).get("volumeName") or "")
+
+
+_SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_SUFFIXES |= {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "": 1}
+
+
+def _quantity_bytes(quantity: Any) -> int:
+    """A Kubernetes quantity ("10Gi", "500M", "1024") in bytes; 0 when absent or not a quantity."""
+    text = str(quantity or "").strip()
+    number = text.rstrip("KMGTPEikmgtpe")
+    try:
+        return int(float(number) * _SUFFIXES[text[len(number) :]])
+    except (KeyError, ValueError):
+        return 0
