@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from restoreflow.backup import BackupBuilder, BackupStorage
-from restoreflow.plan.model import Timeouts
+from restoreflow.plan.model import Target, Timeouts
+from restoreflow.restore import absorb_group, fetch, finalize, prepare, restore_group, validate
 
 from .e2e import describe, namespace, restore, result_volume_info, with_snapshots, with_velero
 from .helpers import app_pod, make_plan, pv, pvb, pvc
@@ -317,3 +320,36 @@ def test_pod_volumes_are_not_restored_when_volumes_are_filtered_out(sandbox: Any
     result = restore(sandbox, tmp_path, fs_backup(), make_plan(excluded_resources=("persistentvolumes",)))
     assert pod_volume_restores(sandbox) == []
     assert result.status["status"]["podVolumeRestores"]["attempted"] == 0
+
+
+def test_a_resumed_restore_still_records_the_csi_claims_an_earlier_attempt_restored(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """The claims group is taken from the first attempt of the flow run: its CSI volume info is too."""
+    with_snapshots(sandbox)
+    backup = csi_backup()
+    backup.write(str(tmp_path / "bsl"))
+    plan = make_plan(mapping={"shop": "shop-drill"})
+    spec = replace(
+        plan.spec,
+        source=replace(plan.spec.source, storage_location=str(tmp_path / "bsl"), backup_name=backup.name),
+        target=Target(kubeconfig=str(sandbox.kubeconfig)),
+    )
+    plan = replace(plan, spec=spec)
+
+    def attempt() -> tuple[Any, list[Any]]:
+        ctx = validate(plan, restore_name="r1", flow_run_id="run-1")
+        fetch(ctx)
+        return ctx, prepare(ctx)
+
+    first, groups = attempt()
+    kept = {g.resource: json.loads(json.dumps(restore_group(first, g).to_dict())) for g in groups}
+    finalize(first, "the worker was lost")
+    second, groups = attempt()
+    for group in groups:
+        absorb_group(second, group, kept[group.resource])
+    result = finalize(second)
+
+    assert result.phase == "Completed", result.results
+    [info] = [v for v in result_volume_info(tmp_path) if v["restoreMethod"] == "CSISnapshot"]
+    assert (info["pvcNamespace"], info["pvcName"]) == ("shop-drill", "data")

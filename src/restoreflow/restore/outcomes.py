@@ -3,10 +3,11 @@
 `restore_group` marks where the restore's bookkeeping stood before a group (`mark`) and returns a
 `GroupOutcome` carrying what the group added (`changes`): the items it touched with their action, its
 warnings and errors, its API retries, its item operations and the volume bookkeeping that later
-groups read (PVs left to dynamic provisioning, renamed PVs). Keys and messages only, never an
-object's content: a Secret's data cannot reach a persisted outcome. `absorb` replays an outcome into
-another attempt's context, whose counts, results and resource list then read as if the restore had
-run once. JSON-serialisable both ways (`to_dict`, `from_dict`).
+groups read (PVs left to dynamic provisioning, renamed PVs, claims restored from CSI snapshots).
+Keys and messages only, never an object's content: a Secret's data cannot reach a persisted
+outcome. `absorb` replays an outcome into another attempt's context, whose counts, results and
+resource list then read as if the restore had run once. JSON-serialisable both ways (`to_dict`,
+`from_dict`).
 
 The PodVolumeRestores a group's pods started are carried too: the restore's uid is the same for
 every attempt of a flow run, so a later attempt's volumes phase finds and waits for them. Not
@@ -81,6 +82,7 @@ class Mark:
     provisioned: frozenset[str]
     renamed: dict[str, str]
     pod_volumes: frozenset[tuple[str, ...]]
+    csi_claims: int
 
 
 def mark(ctx: RestoreContext) -> Mark:
@@ -96,6 +98,7 @@ def mark(ctx: RestoreContext) -> Mark:
             provisioned=frozenset(ctx.pvs_to_provision),
             renamed=dict(ctx.renamed_pvs),
             pod_volumes=frozenset(tuple(r) for r in volumes.pod_volume_restores(ctx)),
+            csi_claims=len(ctx.state.get(volumes.CSI_CLAIMS_KEY, ())),
         )
 
 
@@ -118,6 +121,7 @@ def outcome(ctx: RestoreContext, resource: str, size: int, start: Mark, seconds:
             "provisioned": sorted(ctx.pvs_to_provision - start.provisioned),
             "renamed": {k: v for k, v in ctx.renamed_pvs.items() if start.renamed.get(k) != v},
             "podVolumes": [r for r in volumes.pod_volume_restores(ctx) if tuple(r) not in start.pod_volumes],
+            "csiClaims": [list(c) for c in ctx.state.get(volumes.CSI_CLAIMS_KEY, [])[start.csi_claims :]],
         }
     changes = {k: v for k, v in changes.items() if v}
     return GroupOutcome(resource, size, *(counts[a] for a in ACTIONS), seconds, changes)
@@ -139,6 +143,9 @@ def absorb(ctx: RestoreContext, data: dict[str, Any]) -> GroupOutcome:
                         status.finish()
     for namespace, pod, name, volume in changes.get("podVolumes", ()):  # waited for in the volumes phase
         volumes.track_pod_volume_restore(ctx, namespace, pod, name, volume)
+    with ctx.lock:  # their volume info is written at the end
+        claims = ctx.state.setdefault(volumes.CSI_CLAIMS_KEY, [])
+        claims.extend(tuple(claim) for claim in changes.get("csiClaims", ()))
     _replay(ctx.results, changes.get("warnings", {}), error=False)
     _replay(ctx.results, changes.get("errors", {}), error=True)
     if ctx.cluster is not None:
