@@ -419,6 +419,18 @@ def _describe_policies(
         d.printf("Uploader config:\n\tWrite Sparse Files:\ttrue\n")
 
 
+CSI_SNAPSHOT_FIELDS = (
+    ("Snapshot Content Name", "vscName"),
+    ("Storage Snapshot ID", "snapshotHandle"),
+    ("CSI Driver", "driver"),
+)
+DATA_MOVEMENT_FIELDS = (
+    ("Operation ID", "operationID"),
+    ("Data Mover", "dataMover"),
+    ("Uploader Type", "uploaderType"),
+)
+
+
 def _describe_csi_restores(d: Describer, volume_info: Sequence[Mapping[str, Any]], details: bool) -> None:
     """Velero's "CSI Snapshot Restores", from the restore's volume info: snapshots, then data movement."""
     csi = [v for v in volume_info if v.get("restoreMethod") == "CSISnapshot"]
@@ -429,26 +441,18 @@ def _describe_csi_restores(d: Describer, volume_info: Sequence[Mapping[str, Any]
         d.printf("CSI Snapshot Restores: <none included>\n")
         return
     d.printf("CSI Snapshot Restores:\n")
-    for info in snapshots:
-        d.printf(f"\t{info.get('pvcNamespace', '')}/{info.get('pvcName', '')}:\n")
-        if not details:
-            d.printf("\t\tSnapshot: specify --details for more information\n")
-            continue
-        snapshot = info.get("csiSnapshotInfo") or {}
-        d.printf("\t\tSnapshot:\n")
-        d.printf(f"\t\t\tSnapshot Content Name: {snapshot.get('vscName', '')}\n")
-        d.printf(f"\t\t\tStorage Snapshot ID: {snapshot.get('snapshotHandle', '')}\n")
-        d.printf(f"\t\t\tCSI Driver: {snapshot.get('driver', '')}\n")
-    for info in moved:
-        d.printf(f"\t{info.get('pvcNamespace', '')}/{info.get('pvcName', '')}:\n")
-        if not details:
-            d.printf("\t\tData Movement: specify --details for more information\n")
-            continue
-        movement = info.get("snapshotDataMovementInfo") or {}
-        d.printf("\t\tData Movement:\n")
-        d.printf(f"\t\t\tOperation ID: {movement.get('operationID', '')}\n")
-        d.printf(f"\t\t\tData Mover: {movement.get('dataMover', '')}\n")
-        d.printf(f"\t\t\tUploader Type: {movement.get('uploaderType', '')}\n")
+    for infos, title, key, fields in (
+        (snapshots, "Snapshot", "csiSnapshotInfo", CSI_SNAPSHOT_FIELDS),
+        (moved, "Data Movement", "snapshotDataMovementInfo", DATA_MOVEMENT_FIELDS),
+    ):
+        for info in infos:
+            d.printf(f"\t{info.get('pvcNamespace', '')}/{info.get('pvcName', '')}:\n")
+            if not details:
+                d.printf(f"\t\t{title}: specify --details for more information\n")
+                continue
+            d.printf(f"\t\t{title}:\n")
+            for label, field in fields:
+                d.printf(f"\t\t\t{label}: {(info.get(key) or {}).get(field, '')}\n")
 
 
 def _describe_outcome(

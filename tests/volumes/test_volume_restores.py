@@ -238,6 +238,7 @@ def test_csi_snapshot_restores_the_claim_from_the_renamed_volume_snapshot(
         "csiSnapshotInfo": {"snapshotHandle": "", "size": 0, "driver": "", "vscName": name},
     }
     assert "CSI Snapshot Restores:\n  shop-drill/data:\n    Snapshot: specify --details" in describe(tmp_path)
+    assert f"    Snapshot:\n      Snapshot Content Name: {name}\n" in describe(tmp_path, "--details")
 
 
 def test_restore_pvs_false_skips_csi_objects_and_unbinds_the_claim(sandbox: Any, tmp_path: Path) -> None:
