@@ -30,6 +30,7 @@ def test_demo_restores_the_shop_and_says_where_to_look(tmp_path: Path) -> None:
     assert "Wrote backup demo-backup to .demo/backups" in out
     assert "Name:         demo-test\n" in out and "Completed" in out
     assert "HooksAttempted:   1\nHooksFailed:      0\n" in out
+    assert "CSI Snapshot Restores: <none included>\n" in out  # the sample backs up its volume by file system
     assert "restoreflow restore describe demo-test --details --storage-location .demo/backups" in out
     assert "prefect server start" in out and "http://127.0.0.1:4200" in out
     assert (tmp_path / ".demo" / "kubeconfig").is_file()

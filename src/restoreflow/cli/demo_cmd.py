@@ -91,7 +91,9 @@ def _print_outcome(storage: Any, name: str, record: dict[str, Any], seconds: flo
     from restoreflow.describe import describe_restore
 
     print()
-    print(describe_restore(record, results=storage.restores.results(name)), end="")
+    records = storage.restores
+    text = describe_restore(record, results=records.results(name), volume_info=records.volume_info(name))
+    print(text, end="")
     print()
     print(f"Finished in {seconds:.0f}s. The restore record is in {storage.restores.url(name)}")
     location = storage.url
