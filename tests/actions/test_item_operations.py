@@ -57,7 +57,7 @@ class Import:
 
 @pytest.fixture
 def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with installed_plugin(tmp_path, monkeypatch, PLUGIN_MODULE, {"import": "Import"}) as module:
+    with installed_plugin(tmp_path, monkeypatch, PLUGIN_MODULE, {"import": "{module}:Import"}) as module:
         yield lambda: sys.modules[module]
 
 
@@ -153,7 +153,7 @@ def test_an_action_that_cannot_report_progress_fails_its_operation(
     storage = str(tmp_path / "bsl")
     BackupBuilder("b1").add_all([configmap("one")]).write(storage)
     plan = restore_plan(storage, sandbox)
-    with installed_plugin(tmp_path, monkeypatch, source, {"starts": "Starts"}):
+    with installed_plugin(tmp_path, monkeypatch, source, {"starts": "{module}:Starts"}):
         result = run_restore(plan, restore_name="no-progress")
     assert result.phase == "PartiallyFailed"
     assert result.results["errors"]["velero"] == [

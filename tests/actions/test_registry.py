@@ -7,8 +7,6 @@ Plugins are installed the way pip would leave them: a `.dist-info` folder with a
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from restoreflow.backup import BackupBuilder
 from restoreflow.plan import plan_from_document
 from restoreflow.restore import run_restore
 from tests.actions.views import View, make_plan
+from tests.plugins.entry_points import installed_plugin
 
 VELERO_ORDER = [
     "velero.io/add-pvc-from-pod",
@@ -104,30 +103,22 @@ class NotAnAction:
     pass
 '''
 
-ENTRY_POINTS = """
-[restoreflow.restore_item_actions]
-annotate = {module}:AddAnnotation
-raises = {module}:Raises
-wrong-return = {module}:WrongReturn
-bad-applies-to = {module}:BadAppliesTo
-duplicate = {module}:make_duplicate
-not-an-action = {module}:NotAnAction
-missing-module = {module}_nowhere:Thing
-"""
+ENTRY_POINTS = {
+    "annotate": "{module}:AddAnnotation",
+    "raises": "{module}:Raises",
+    "wrong-return": "{module}:WrongReturn",
+    "bad-applies-to": "{module}:BadAppliesTo",
+    "duplicate": "{module}:make_duplicate",
+    "not-an-action": "{module}:NotAnAction",
+    "missing-module": "{module}_nowhere:Thing",
+}
 
 
 @pytest.fixture
 def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Install the example plugin package on sys.path with its entry points, as pip would."""
-    module = f"rf_example_{tmp_path.name.replace('-', '_')}"
-    (tmp_path / f"{module}.py").write_text(PLUGIN_MODULE)
-    dist_info = tmp_path / "rf_example-0.1.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: rf-example\nVersion: 0.1\n")
-    (dist_info / "entry_points.txt").write_text(textwrap.dedent(ENTRY_POINTS.format(module=module)))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield
-    sys.modules.pop(module, None)
+    with installed_plugin(tmp_path, monkeypatch, PLUGIN_MODULE, ENTRY_POINTS):
+        yield
 
 
 @pytest.fixture

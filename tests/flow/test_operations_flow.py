@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(vel
 def async_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
-    with installed_plugin(plugins, monkeypatch, PLUGIN_MODULE, {"import": "Import"}):
+    with installed_plugin(plugins, monkeypatch, PLUGIN_MODULE, {"import": "{module}:Import"}):
         yield
 
 
