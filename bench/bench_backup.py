@@ -79,6 +79,16 @@ def peak_extra(rss_before: int) -> int:
     return memory_status("VmHWM") - rss_before
 
 
+def measured(items: int, start: float, inventoried: float, rss_before: int) -> dict:
+    """One reader's figures: items read, seconds to the inventory and in all, peak memory added."""
+    return {
+        "items": items,
+        "inventory_s": inventoried,
+        "total_s": time.perf_counter() - start,
+        "peak_extra": peak_extra(rss_before),
+    }
+
+
 def read_with_restoreflow(folder: str, name: str) -> dict:
     storage = BackupStorage.open(folder)
     before, start = start_measuring()
@@ -90,12 +100,7 @@ def read_with_restoreflow(folder: str, name: str) -> dict:
                 for item_name in names:
                     archive.read_item(resource_dir, namespace, item_name)
                     items += 1
-    return {
-        "items": items,
-        "inventory_s": inventoried,
-        "total_s": time.perf_counter() - start,
-        "peak_extra": peak_extra(before),
-    }
+    return measured(items, start, inventoried, before)
 
 
 def read_extract_all(folder: str, name: str) -> dict:
@@ -112,12 +117,7 @@ def read_extract_all(folder: str, name: str) -> dict:
                 for path in files:
                     json.loads(path.read_bytes())
                     items += 1
-    return {
-        "items": items,
-        "inventory_s": inventoried,
-        "total_s": time.perf_counter() - start,
-        "peak_extra": peak_extra(before),
-    }
+    return measured(items, start, inventoried, before)
 
 
 def read_in_memory(folder: str, name: str) -> dict:
@@ -134,12 +134,7 @@ def read_in_memory(folder: str, name: str) -> dict:
         if path.startswith("resources/") and "version" not in path.split("/")[2]:
             json.loads(data)
             items += 1
-    return {
-        "items": items,
-        "inventory_s": inventoried,
-        "total_s": time.perf_counter() - start,
-        "peak_extra": peak_extra(before),
-    }
+    return measured(items, start, inventoried, before)
 
 
 def in_fresh_process(func: Callable[[str, str], dict], folder: str, name: str) -> dict:

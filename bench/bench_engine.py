@@ -57,6 +57,14 @@ def objects() -> list[dict[str, Any]]:
     return out
 
 
+def write_backup(folder: Path, items: list[dict[str, Any]]) -> str:
+    """The backup `bench` of these objects in a local storage location under `folder`; its URL."""
+    location = folder / "bsl"
+    location.mkdir()
+    BackupBuilder("bench").add_all(items).write(str(location))
+    return str(location)
+
+
 def prepared(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The objects as the engine sends them (metadata reset, restore labels)."""
     ready = []
@@ -227,12 +235,7 @@ def scenario(sandbox: Any, location: str, items: list[dict[str, Any]], latency: 
 def main() -> None:
     items = objects()
     with tempfile.TemporaryDirectory() as tmp, start_sandbox(process=True) as sandbox:
-        location = str(Path(tmp) / "bsl")
-        Path(location).mkdir()
-        builder = BackupBuilder("bench")
-        for obj in items:
-            builder.add(obj)
-        builder.write(location)
+        location = write_backup(Path(tmp), items)
         bare = prepared(items)
         scenario(sandbox, location, bare, latency=0.0)
         scenario(sandbox, location, bare, latency=0.005)

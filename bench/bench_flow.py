@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bench_engine import NAMESPACES, objects
-from restoreflow.backup import BackupBuilder
+from bench.bench_engine import NAMESPACES, objects, write_backup
 from restoreflow.plan import plan_from_document
 from restoreflow.restore import run_restore
 from restoreflow.sandbox import start_sandbox
@@ -220,12 +219,7 @@ def main() -> None:
         start_sandbox(process=True) as sandbox,
         prefect_test_harness(server_startup_timeout=120),
     ):
-        location = str(Path(tmp) / "bsl")
-        Path(location).mkdir()
-        builder = BackupBuilder("bench")
-        for obj in items:
-            builder.add(obj)
-        builder.write(location)
+        location = write_backup(Path(tmp), items)
         full = plan_document(location, sandbox.kubeconfig)
         small = plan_document(location, sandbox.kubeconfig, namespaces=["bench-00"])
         flow_seconds(sandbox, small, "warm-up")  # the first flow run pays for imports and caches
