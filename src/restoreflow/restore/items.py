@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -11,7 +10,7 @@ from restoreflow.actions.base import ActionInput, ResourceIdentifier, RestoreIte
 from restoreflow.actions.matching import ResolvedAppliesTo
 from restoreflow.actions.selectors import EVERYTHING
 from restoreflow.cluster import ApiError, ConnectionFault, ResourceInfo, wait_until
-from restoreflow.restore import hooks, volumes
+from restoreflow.restore import hooks, operations, volumes
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
 from restoreflow.restore.metadata import (
     MetadataNotFound,
@@ -26,7 +25,6 @@ from restoreflow.restore.metadata import (
     status_override,
 )
 from restoreflow.restore.namespaces import NamespaceError, Namespaces
-from restoreflow.restore.operations import OPERATIONS_STARTED
 from restoreflow.restore.results import ItemKey, ItemStatus
 from restoreflow.restore.selection import CRDS, Filters, ItemRef
 
@@ -225,7 +223,8 @@ class ItemRestorer:
                 tally.error(f"error preparing {rid}: {error}")
                 return None
             if result.operation_id:
-                self._record_operation(action, group_resource, namespace, obj, result.operation_id)
+                name = obj["metadata"].get("name", "")
+                operations.record(self.ctx, action.name, group_resource, namespace, name, result.operation_id)
             if result.skip_restore:
                 self.ctx.log.info("skipping restore of %s because a registered plugin discarded it", rid)
                 return None
@@ -271,33 +270,6 @@ class ItemRestorer:
             return False
         tally.error(f"additional items for {rid} are not ready to use")
         return False
-
-    def _record_operation(
-        self, action: RestoreItemAction, group_resource: str, namespace: str, obj: dict[str, Any], op: str
-    ) -> None:
-        from datetime import UTC, datetime
-
-        resource, _, group = group_resource.partition(".")
-        with self.ctx.lock:
-            # the record's `created` has whole seconds; the timeout is counted from this exact time
-            self.ctx.state.setdefault(OPERATIONS_STARTED, {})[(action.name, op)] = time.time()
-            self.ctx.item_operations.append(
-                {
-                    "spec": {
-                        "restoreName": self.ctx.name,
-                        "restoreUID": self.ctx.uid,
-                        "restoreItemAction": action.name,
-                        "resourceIdentifier": {
-                            "Group": group,
-                            "Resource": resource,
-                            "Namespace": namespace,
-                            "Name": obj["metadata"].get("name", ""),
-                        },
-                        "operationID": op,
-                    },
-                    "status": {"phase": "New", "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
-                }
-            )
 
     def _info(
         self,

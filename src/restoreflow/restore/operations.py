@@ -27,6 +27,32 @@ RUNNING = ("New", "InProgress")
 OPERATIONS_STARTED = "operations_started"  # ctx.state: (action, operation id) -> when it was recorded
 
 
+def record(ctx: RestoreContext, action: str, group_resource: str, namespace: str, name: str, op: str) -> None:
+    """An operation an action started on an item, as Velero's RestoreOperation (phase New)."""
+    resource, _, group = group_resource.partition(".")
+    now = time.time()
+    with ctx.lock:
+        # the record's `created` has whole seconds; the timeout is counted from this exact time
+        ctx.state.setdefault(OPERATIONS_STARTED, {})[(action, op)] = now
+        ctx.item_operations.append(
+            {
+                "spec": {
+                    "restoreName": ctx.name,
+                    "restoreUID": ctx.uid,
+                    "restoreItemAction": action,
+                    "resourceIdentifier": {
+                        "Group": group,
+                        "Resource": resource,
+                        "Namespace": namespace,
+                        "Name": name,
+                    },
+                    "operationID": op,
+                },
+                "status": {"phase": "New", "created": _timestamp(datetime.fromtimestamp(now, UTC))},
+            }
+        )
+
+
 def wait_for_item_operations(ctx: RestoreContext, actions: Iterable[Any]) -> None:
     """Poll every operation the actions started until none is running; failures become errors."""
     if not ctx.item_operations:
