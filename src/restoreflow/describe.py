@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from restoreflow.kube.durations import format_duration
+
 NONE = "<none>"
 RESTORE_COLUMNS = (
     "NAME",
@@ -110,29 +112,6 @@ def go_time(value: Any, missing: str = "<nil>") -> str:
     if when is None:
         return missing
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
-
-
-def go_duration(seconds: float | None) -> str:
-    """Go's `time.Duration.String()`: `4h0m0s`, `1m0s`, `30s`, `1.5s`, `250ms`, `0s`."""
-    if not seconds:
-        return "0s"
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    if seconds < 1:
-        for unit, scale in (("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):
-            if seconds * scale >= 1 or unit == "ns":
-                return f"{sign}{_trim(seconds * scale)}{unit}"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{_trim(secs)}s"
-    if hours or minutes:
-        text = f"{int(minutes)}m{text}"
-    if hours:
-        text = f"{int(hours)}h{text}"
-    return sign + text
-
-
-def _trim(number: float) -> str:
-    return f"{number:.9f}".rstrip("0").rstrip(".")
 
 
 def short_human_duration(delta: timedelta) -> str:
@@ -512,7 +491,7 @@ def _describe_item_operations(
 def _duration_field(value: Any) -> str:
     """Plan durations are Go duration strings already; numbers are seconds."""
     if isinstance(value, int | float):
-        return go_duration(float(value))
+        return format_duration(float(value))
     return str(value) if value else "0s"
 
 

@@ -21,9 +21,7 @@ from restoreflow.restore.context import RestoreContext
 from restoreflow.restore.hook_specs import (
     INVALID_INIT_CONTAINER,
     exec_hooks_for_pod,
-    format_go_duration,
     parse_command,
-    parse_go_duration,
 )
 
 
@@ -57,27 +55,6 @@ def pod(
 
 INIT_A = {"name": "init-a", "image": "busybox", "command": ["echo", "a"]}
 INIT_B = {"name": "init-b", "image": "busybox", "command": ["echo", "b"]}
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("30s", 30.0), ("1m30s", 90.0), ("250ms", 0.25), ("1h", 3600.0), ("0", 0.0), ("1.5s", 1.5)],
-)
-def test_go_durations_parse(text: str, seconds: float) -> None:
-    assert parse_go_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "30", "abc", "1x", "s"])
-def test_bad_go_durations_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="time: invalid duration"):
-        parse_go_duration(text)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(30, "30s"), (60, "1m0s"), (3600, "1h0m0s"), (0.5, "500ms"), (90, "1m30s")]
-)
-def test_durations_print_like_go(seconds: float, text: str) -> None:
-    assert format_go_duration(seconds) == text
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ A plan is YAML with Velero's Restore spec under `spec`; `load_plan` returns the 
 `FILE:LINE:COLUMN: json.path: message`.
 """
 
-from restoreflow.plan.durations import format_duration, parse_duration
 from restoreflow.plan.errors import PlanError, Problem
 from restoreflow.plan.loader import load_plan, load_plan_text, plan_from_document, plan_to_document
 from restoreflow.plan.model import RestorePlan, RestoreSpec
@@ -17,10 +16,8 @@ __all__ = [
     "Problem",
     "RestorePlan",
     "RestoreSpec",
-    "format_duration",
     "load_plan",
     "load_plan_text",
-    "parse_duration",
     "plan_from_document",
     "plan_schema",
     "plan_to_document",

@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from restoreflow.kube.durations import format_duration, parse_duration, parse_duration_ns
 from restoreflow.plan import model
-from restoreflow.plan.durations import format_duration, parse_duration, parse_duration_ns
 from restoreflow.plan.priorities import parse_priorities
 from restoreflow.plan.schema import shared_schema
 

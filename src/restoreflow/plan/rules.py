@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from restoreflow.plan.durations import parse_duration_ns
+from restoreflow.kube.durations import parse_duration_ns
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES
 from restoreflow.plan.names import label_selector_problems
 from restoreflow.plan.priorities import parse_priorities

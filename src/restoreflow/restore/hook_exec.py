@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
 
-from restoreflow.restore.hook_specs import format_go_duration
+from restoreflow.kube.durations import format_duration
 
 _STATUS_MESSAGE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
@@ -72,7 +72,7 @@ def _wait(session: Any, timeout: float) -> ExecOutput:
     while session.is_open():
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise ExecFailed(f"timed out after {format_go_duration(timeout)}")
+            raise ExecFailed(f"timed out after {format_duration(timeout)}")
         session.update(timeout=min(remaining, 1.0))
     output = ExecOutput(
         session.read_channel(STDOUT_CHANNEL),

@@ -8,7 +8,6 @@ in Velero, because restore hooks only ever apply to pods.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from typing import Any
 
 from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.actions.selectors import matches_label_selector
+from restoreflow.kube.durations import parse_duration
 from restoreflow.plan.model import ExecHook, ResourceHookSpec
 
 EXEC_COMMAND = "post.hook.restore.velero.io/command"
@@ -31,8 +31,6 @@ INIT_COMMAND = "init.hook.restore.velero.io/command"
 ANNOTATION_HOOK_NAME = "<from-annotation>"
 INVALID_INIT_CONTAINER = "invalid InitContainer in restore hook, it doesn't have Command, Name or Image field"
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
@@ -54,38 +52,6 @@ class PodExecHook:
     exec_timeout: float = 0.0
     wait_timeout: float = 0.0
     wait_for_ready: bool = False
-
-
-def parse_go_duration(text: str) -> float:
-    """Seconds of a Go duration ("30s", "1m30s", "250ms"); ValueError when it is not one."""
-    body = text.strip()
-    sign = -1.0 if body.startswith("-") else 1.0
-    body = body.lstrip("+-")
-    if body == "0":
-        return 0.0
-    pos, total = 0, 0.0
-    for match in _DURATION_PART.finditer(body):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if not body or pos != len(body):
-        raise ValueError(f'time: invalid duration "{text}"')
-    return sign * total
-
-
-def format_go_duration(seconds: float) -> str:
-    """Go's Duration.String() for whole and fractional seconds: 30s, 1m0s, 1h0m0s, 500ms."""
-    if seconds < 1:
-        return f"{seconds * 1000:g}ms" if seconds else "0s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{secs:g}s"
-    if hours or minutes:
-        text = f"{int(minutes)}m{text}"
-    if hours:
-        text = f"{int(hours)}h{text}"
-    return text
 
 
 def parse_command(value: str) -> tuple[str, ...]:
@@ -174,7 +140,7 @@ def _annotation_duration(annotations: Mapping[str, str], key: str, what: str, lo
     if not text:
         return 0.0
     try:
-        return max(parse_go_duration(text), 0.0)
+        return max(parse_duration(text), 0.0)
     except ValueError as err:
         if log is not None:
             log.warning("Unable to parse %s %s, ignoring: %s", what, text, err)

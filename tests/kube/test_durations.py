@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from restoreflow.plan import format_duration, parse_duration
+from restoreflow.kube.durations import format_duration, parse_duration
 
 # Cases from Go's time.ParseDuration tests.
 PARSED = [
