@@ -19,7 +19,7 @@ def initial_objects(options: SandboxOptions) -> list[dict[str, Any]]:
         objects += snapshot_crds()
     namespaces = [*SYSTEM_NAMESPACES, *(["velero"] if options.velero_crds else [])]
     objects += [_namespace(name) for name in namespaces]
-    objects += [_node(name) for name in options.nodes]
+    objects += [node_object(name) for name in options.nodes]
     classes = options.storage_classes if options.storage_classes is not None else [default_storage_class()]
     objects += [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", **sc} for sc in classes]
     objects += [
@@ -55,7 +55,7 @@ def _namespace(name: str) -> dict[str, Any]:
     }
 
 
-def _node(name: str) -> dict[str, Any]:
+def node_object(name: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Node",
