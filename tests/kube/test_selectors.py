@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from restoreflow.actions.selectors import SelectorError, matches_any, matches_label_selector, parse_selector
+from restoreflow.kube.selectors import SelectorError, matches_any, matches_label_selector, parse_selector
 
 LABELS = {"app": "web", "tier": "front", "replicas": "3"}
 

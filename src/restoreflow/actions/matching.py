@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from restoreflow.actions.base import AppliesTo
-from restoreflow.actions.selectors import EVERYTHING, Selector, parse_selector
+from restoreflow.kube.selectors import EVERYTHING, Selector, parse_selector
 
 
 @lru_cache(maxsize=4096)

@@ -39,7 +39,7 @@ from restoreflow.actions.patches import (
     apply_merge_patch,
     apply_strategic_merge_patch,
 )
-from restoreflow.actions.selectors import SelectorError, from_label_selector
+from restoreflow.kube.selectors import SelectorError, from_label_selector
 
 SUPPORTED_VERSION = "v1"
 JSON_PATCH_OPERATIONS = ("add", "remove", "replace", "test", "move", "copy")

@@ -52,7 +52,7 @@ def selected(labels: Mapping[str, str] | None, selector: str | None) -> bool:
     """Whether labels match a `-l` selector (Kubernetes syntax)."""
     if not selector:
         return True
-    from restoreflow.actions.selectors import SelectorError, parse_selector
+    from restoreflow.kube.selectors import SelectorError, parse_selector
 
     try:
         return parse_selector(selector).matches(labels or {})

@@ -20,7 +20,7 @@ from typing import Any
 
 from restoreflow.cli.backup_cmd import STORAGE_ENV, open_storage, selected
 from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
-from restoreflow.plan.names import dns1123_subdomain_errors
+from restoreflow.kube.names import dns1123_subdomain_errors
 
 API_VERSION = "restoreflow.dev/v1alpha1"
 FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
@@ -239,7 +239,7 @@ def _register_create(sub: Any) -> None:
 
 def _label_selector(text: str) -> dict[str, Any]:
     """A selector string as a metav1.LabelSelector (Kubernetes' ParseToLabelSelector)."""
-    from restoreflow.actions.selectors import SelectorError, parse_selector
+    from restoreflow.kube.selectors import SelectorError, parse_selector
 
     try:
         requirements = parse_selector(text).requirements

@@ -2,22 +2,26 @@
 
 Both forms compile to the same `Selector` (a conjunction of requirements), with Kubernetes'
 semantics: `!=` and `notin` also match objects without the key; `in`, `=` and `==` need it.
-The engine uses `LabelSelector` dicts for the plan's labelSelector/orLabelSelectors; actions use
-the string syntax in `AppliesTo.label_selector`.
+The engine uses `LabelSelector` dicts for the plan's labelSelector/orLabelSelectors; actions and
+the sandbox's list and watch use the string syntax. Hand-written: no maintained Python library
+parses Kubernetes selectors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
-_KEY_RE = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}$")
-_VALUE_RE = re.compile(rf"^({_NAME})?$")
+from restoreflow.kube.names import label_value_errors, qualified_name_errors
+
 _TOKEN_RE = re.compile(r"\s*(==|!=|=|\(|\)|,|!|>|<|[^\s=!(),<>]+)")
 _SET_OPERATORS = {"in": "in", "notin": "notin"}
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+BOTH_SELECTORS = (
+    "encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"
+)
 
 
 class SelectorError(ValueError):
@@ -67,19 +71,14 @@ EVERYTHING = Selector()
 
 
 def _check_key(key: str) -> str:
-    if not key or len(key.split("/")[-1]) > 63 or not _KEY_RE.match(key):
-        raise SelectorError(
-            f"invalid label key {key!r}: must be a qualified name (a DNS-1123 prefix and a name)"
-        )
+    if errors := qualified_name_errors(key):
+        raise SelectorError(f"invalid label key {key!r}: {'; '.join(errors)}")
     return key
 
 
 def _check_value(value: str) -> str:
-    if len(value) > 63 or not _VALUE_RE.match(value):
-        raise SelectorError(
-            f"invalid label value {value!r}: must be 63 characters or less, begin and end with an "
-            "alphanumeric character and contain only alphanumerics, '-', '_' or '.'"
-        )
+    if errors := label_value_errors(value):
+        raise SelectorError(f"invalid label value {value!r}: {'; '.join(errors)}")
     return value
 
 
@@ -171,15 +170,52 @@ def from_label_selector(selector: Mapping[str, Any] | None) -> Selector:
 def _expression(expression: Mapping[str, Any]) -> Requirement:
     key, operator = _check_key(str(expression.get("key", ""))), expression.get("operator")
     values = tuple(_check_value(str(v)) for v in expression.get("values") or ())
+    if operator not in SELECTOR_OPERATORS:
+        raise SelectorError(f"{operator!r} is not a valid label selector operator")
+    if problem := _operator_problem(operator, values):
+        raise SelectorError(f"{problem} (key {key!r})")
     if operator in ("In", "NotIn"):
-        if not values:
-            raise SelectorError(f"for 'in', 'notin' operators, values set can't be empty (key {key!r})")
         return Requirement(key, operator.lower(), values)
-    if operator in ("Exists", "DoesNotExist"):
-        if values:
-            raise SelectorError(f"values set must be empty for exists and does not exist (key {key!r})")
-        return Requirement(key, "exists" if operator == "Exists" else "!")
-    raise SelectorError(f"{operator!r} is not a valid label selector operator")
+    return Requirement(key, "exists" if operator == "Exists" else "!")
+
+
+def _operator_problem(operator: Any, values: Any) -> str | None:
+    if operator in ("In", "NotIn") and not values:
+        return "for 'in', 'notin' operators, values set can't be empty"
+    if operator in ("Exists", "DoesNotExist") and values:
+        return "values set must be empty for exists and does not exist"
+    return None
+
+
+def label_selector_problems(selector: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """What `metav1.LabelSelectorAsSelector` rejects beyond a schema: (relative path, message).
+
+    Key and value syntax are a schema's job; this checks operators against their values.
+    """
+    if not isinstance(selector, dict):
+        return
+    expressions = selector.get("matchExpressions")
+    for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
+        if not isinstance(expression, dict):
+            continue
+        where: tuple[str | int, ...] = ("matchExpressions", index, "values")
+        if "values" not in expression:
+            where = where[:-1]
+        if problem := _operator_problem(expression.get("operator"), expression.get("values")):
+            yield where, problem
+
+
+def selectors_problems(
+    label_selector: Mapping[str, Any] | None, or_label_selectors: Iterable[Mapping[str, Any]] | None
+) -> Iterator[str]:
+    """Velero's rule for a restore's selectors: one of labelSelector and orLabelSelectors, each valid."""
+    if label_selector is not None and or_label_selectors is not None:
+        yield BOTH_SELECTORS
+    for selector in (label_selector, *(or_label_selectors or ())):
+        try:
+            from_label_selector(selector)
+        except SelectorError as error:
+            yield f"invalid label selector: {error}"
 
 
 def matches_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:

@@ -11,8 +11,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from restoreflow.kube.durations import parse_duration_ns
+from restoreflow.kube.selectors import BOTH_SELECTORS, label_selector_problems
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES
-from restoreflow.plan.names import label_selector_problems
 from restoreflow.plan.priorities import parse_priorities
 from restoreflow.plan.source import JsonPath
 
@@ -39,9 +39,6 @@ SECRET_OPTIONS = frozenset(
         "aws_secret_access_key",
         "aws_session_token",
     }
-)
-BOTH_SELECTORS = (
-    "encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"
 )
 NON_SECRET_TOKENS = frozenset({"anon", "google_default", "cache", "cloud", "browser"})  # gcsfs modes
 

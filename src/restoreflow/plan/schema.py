@@ -13,8 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
+from restoreflow.kube import names
 from restoreflow.kube.durations import parse_duration_ns
-from restoreflow.plan import names
 from restoreflow.plan.priorities import parse_priorities
 from restoreflow.plan.source import JsonPath
 

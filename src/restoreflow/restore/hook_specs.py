@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from restoreflow.actions.matching import IncludesExcludes
-from restoreflow.actions.selectors import matches_label_selector
 from restoreflow.kube.durations import parse_duration
+from restoreflow.kube.selectors import matches_label_selector
 from restoreflow.plan.model import ExecHook, ResourceHookSpec
 
 EXEC_COMMAND = "post.hook.restore.velero.io/command"

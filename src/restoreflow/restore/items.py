@@ -8,8 +8,8 @@ from typing import Any
 
 from restoreflow.actions.base import ActionInput, ResourceIdentifier, RestoreItemAction
 from restoreflow.actions.matching import ResolvedAppliesTo
-from restoreflow.actions.selectors import EVERYTHING
 from restoreflow.cluster import ApiError, ConnectionFault, ResourceInfo, wait_until
+from restoreflow.kube.selectors import EVERYTHING
 from restoreflow.restore import hooks, operations, volumes
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
 from restoreflow.restore.metadata import (

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from restoreflow.actions import version_priorities
-from restoreflow.actions.selectors import SelectorError, from_label_selector
 from restoreflow.backup import BackupError, BackupNotFound, BackupStorage, ScheduleHasNoBackup
 from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
+from restoreflow.kube.selectors import selectors_problems
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore import hooks, operations, outcomes, volumes
 from restoreflow.restore.context import BackupContents, Progress, ResourceProgress, RestoreContext
@@ -102,15 +102,7 @@ def _validation_errors(ctx: RestoreContext) -> list[str]:
 def _check_plan(ctx: RestoreContext) -> list[str]:
     """What a plan built in code (not loaded from YAML) may still get wrong, in Velero's words."""
     spec, errors = ctx.plan.spec, []
-    if spec.label_selector is not None and spec.or_label_selectors is not None:
-        errors.append(
-            "encountered labelSelector as well as orLabelSelectors in restore spec, only one can be specified"
-        )
-    for selector in (spec.label_selector, *(spec.or_label_selectors or ())):
-        try:
-            from_label_selector(selector)
-        except SelectorError as error:
-            errors.append(f"invalid label selector: {error}")
+    errors.extend(selectors_problems(spec.label_selector, spec.or_label_selectors))
     if spec.existing_resource_policy not in ("none", "update"):
         errors.append(f"Invalid ExistingResourcePolicy: {spec.existing_resource_policy}")
     return errors + label_errors(ctx.labels)

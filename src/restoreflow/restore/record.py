@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from restoreflow.kube.names import invalid_value, label_value_errors, qualified_name_errors
 from restoreflow.plan.model import RestorePlan
-from restoreflow.plan.names import invalid_value, label_value_errors, qualified_name_errors
 
 VELERO_SPEC_FIELDS = (
     "includedNamespaces",

@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from restoreflow.actions.matching import IncludesExcludes
-from restoreflow.actions.selectors import Selector, from_label_selector
 from restoreflow.cluster.discovery import GroupVersions, ResourceInfo, resolve_in
+from restoreflow.kube.selectors import Selector, from_label_selector
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestoreSpec
 
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"

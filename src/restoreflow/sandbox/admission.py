@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from restoreflow.kube.names import config_key_errors
 from restoreflow.sandbox.catalog import ResourceType
-from restoreflow.sandbox.validation import FieldError, GoText, config_key, go_map
+from restoreflow.sandbox.validation import FieldError, GoText, go_map
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
@@ -601,7 +602,7 @@ def _validate_data_keys(obj: dict[str, Any], fields: tuple[str, ...]) -> list[Fi
     errors = []
     for name in fields:
         for key in obj.get(name) or {}:
-            for message in config_key(key):
+            for message in config_key_errors(key):
                 errors.append(FieldError("FieldValueInvalid", f"{name}[{key}]", key, message))
     return errors
 
