@@ -31,7 +31,7 @@ from ruamel.yaml import YAML, YAMLError
 from restoreflow.actions.base import RestoreView
 from restoreflow.actions.fields import nested
 from restoreflow.actions.matching import IncludesExcludes, compile_glob
-from restoreflow.actions.patches import (
+from restoreflow.kube.patches import (
     PatchError,
     PatchPathMissing,
     PatchTestFailed,

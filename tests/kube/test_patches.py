@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from restoreflow.actions.patches import (
+from restoreflow.kube.patches import (
     PatchError,
     PatchPathMissing,
     PatchTestFailed,
@@ -119,3 +119,11 @@ def test_strategic_merge_replace_and_null() -> None:
     target = {"spec": {"selector": {"a": "1", "b": "2"}, "keep": 1, "drop": 2}}
     patch = {"spec": {"selector": {"$patch": "replace", "c": "3"}, "drop": None}}
     assert apply_strategic_merge_patch(target, patch) == {"spec": {"selector": {"c": "3"}, "keep": 1}}
+
+
+def test_json_patch_values_are_copied_into_each_document() -> None:
+    ops = [{"op": "add", "path": "/spec/labels", "value": {"a": "1"}}]
+    first = apply_json_patch(DOC, ops)
+    first["spec"]["labels"]["a"] = "changed"
+    assert apply_json_patch(DOC, ops)["spec"]["labels"] == {"a": "1"}
+    assert ops[0]["value"] == {"a": "1"}

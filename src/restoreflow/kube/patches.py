@@ -1,14 +1,17 @@
-"""The three patch kinds of resource modifiers, over plain JSON-like data.
+"""The three patch types of Kubernetes, over plain JSON-like data.
 
-- JSON Patch (RFC 6902): add, remove, replace, move, copy, test; atomic (all or nothing).
-- JSON merge patch (RFC 7386): null deletes, objects merge, everything else replaces.
-- Strategic merge patch, without a server schema: lists of objects merge by the Kubernetes merge
-  key of their field (see `MERGE_KEYS`: containers, initContainers, ephemeralContainers, volumes,
-  env, imagePullSecrets, resourceClaims, secrets and conditions by `name`/`type`; volumeMounts by
-  `mountPath`; volumeDevices by `devicePath`; container `ports` by `containerPort` and Service
-  `ports` by `port`; hostAliases by `ip`; topologySpreadConstraints by `topologyKey`;
-  ownerReferences by `uid`), `finalizers` merge as a set, other lists are replaced. Directives:
-  `$patch: delete` (in a list element or a map), `$patch: replace`, `$deleteFromPrimitiveList/<field>`;
+- JSON Patch (RFC 6902) through the `jsonpatch` library: add, remove, replace, move, copy, test;
+  atomic (all or nothing), errors worded as Go's json-patch words them.
+- JSON merge patch (RFC 7386): null deletes, objects merge, everything else replaces; and the
+  patch that turns one object into another.
+- Strategic merge patch, hand-written because no Python library implements it, and without a
+  server schema: lists of objects merge by the Kubernetes merge key of their field (see
+  `MERGE_KEYS`: containers, initContainers, ephemeralContainers, volumes, env, imagePullSecrets,
+  resourceClaims, secrets and conditions by `name`/`type`; volumeMounts by `mountPath`;
+  volumeDevices by `devicePath`; container `ports` by `containerPort` and Service `ports` by
+  `port`; hostAliases by `ip`; topologySpreadConstraints by `topologyKey`; ownerReferences by
+  `uid`), `finalizers` merge as a set, other lists are replaced. Directives: `$patch: delete` (in a
+  list element or a map), `$patch: replace`, `$deleteFromPrimitiveList/<field>`;
   `$setElementOrder/<field>` and `$retainKeys` are accepted and ignored.
 """
 
@@ -17,6 +20,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from typing import Any
+
+import jsonpatch
+import jsonpointer
 
 
 class PatchError(ValueError):
@@ -33,14 +39,7 @@ class PatchPathMissing(PatchError):
 
 # --- JSON Patch (RFC 6902) ------------------------------------------------------------------------
 
-
-def parse_pointer(pointer: str) -> list[str]:
-    """RFC 6901: "" is the whole document; "/a/b~1c" is ["a", "b/c"]."""
-    if pointer == "":
-        return []
-    if not pointer.startswith("/"):
-        raise PatchError(f"invalid JSON pointer {pointer!r}: must start with '/'")
-    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+_OPERATIONS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -56,96 +55,40 @@ def json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _index(container: list[Any], token: str, path: str, *, for_add: bool = False) -> int:
-    if for_add and token == "-":
-        return len(container)
-    if not token.isdigit() or (len(token) > 1 and token.startswith("0")):
-        raise PatchError(f"invalid array index {token!r} in {path}")
-    index, limit = int(token), len(container) + (1 if for_add else 0)
-    if index >= limit:
-        raise PatchPathMissing(f"array index {index} out of bounds in {path}: missing value")
-    return index
-
-
-def _parent(doc: Any, path: str) -> tuple[Any, str]:
-    tokens = parse_pointer(path)
-    if not tokens:
-        raise PatchError("the document root cannot be the target of this operation")
-    node = doc
-    for token in tokens[:-1]:
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list):
-            node = node[_index(node, token, path)]
-        else:
-            raise PatchPathMissing(f"doc is missing path: {path}: missing value")
-    if not isinstance(node, dict | list):
-        raise PatchPathMissing(f"doc is missing path: {path}: missing value")
-    return node, tokens[-1]
-
-
-def _get(doc: Any, path: str) -> Any:
-    if path == "":
-        return doc
-    parent, token = _parent(doc, path)
-    if isinstance(parent, dict):
-        if token not in parent:
-            raise PatchPathMissing(f"doc is missing key: {path}: missing value")
-        return parent[token]
-    return parent[_index(parent, token, path)]
-
-
-def _add(doc: Any, path: str, value: Any) -> Any:
-    if path == "":
-        return value
-    parent, token = _parent(doc, path)
-    if isinstance(parent, dict):
-        parent[token] = value
-    else:
-        parent.insert(_index(parent, token, path, for_add=True), value)
-    return doc
-
-
-def _remove(doc: Any, path: str) -> Any:
-    parent, token = _parent(doc, path)
-    if isinstance(parent, dict):
-        if token not in parent:
-            raise PatchPathMissing(
-                f"remove operation does not apply: doc is missing key: {path}: missing value"
-            )
-        del parent[token]
-    else:
-        del parent[_index(parent, token, path)]
-    return doc
-
-
 def apply_json_patch(doc: Any, operations: Sequence[dict[str, Any]]) -> Any:
     """A new document with every operation applied, or PatchError (the input is untouched)."""
     doc = copy.deepcopy(doc)
     for op in operations:
         kind, path = op.get("op"), op.get("path", "")
-        if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
-        elif kind == "remove":
-            doc = _remove(doc, path)
-        elif kind == "replace":
-            _get(doc, path)
-            doc = _add(_remove(doc, path), path, copy.deepcopy(op.get("value"))) if path else op.get("value")
-        elif kind in ("move", "copy"):
-            value = copy.deepcopy(_get(doc, op.get("from", "")))
-            if kind == "move":
-                doc = _remove(doc, op.get("from", ""))
-            doc = _add(doc, path, value)
-        elif kind == "test":
-            try:
-                actual = _get(doc, path)
-            except PatchPathMissing:
-                raise PatchTestFailed(f"testing value {path} failed: test failed") from None
-            if not json_equal(actual, op.get("value")):
-                raise PatchTestFailed(f"testing value {path} failed: test failed")
-        else:
+        if kind not in _OPERATIONS:
             raise PatchError(f"Unexpected kind: {kind}")
+        for pointer in (path, op.get("from", "")):
+            if not isinstance(pointer, str) or pointer[:1] not in ("", "/"):
+                raise PatchError(f"invalid JSON pointer {pointer!r}: must start with '/'")
+        if kind == "test":
+            _test(doc, path, op.get("value"))
+            continue
+        try:
+            # a copy of the operation: the library puts its value into the document as it is
+            doc = jsonpatch.JsonPatch([copy.deepcopy(op)]).apply(doc, in_place=True)
+        except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException):
+            if kind == "remove":
+                raise PatchPathMissing(
+                    f"remove operation does not apply: doc is missing path: {path}: missing value"
+                ) from None
+            raise PatchPathMissing(f"{kind} operation does not apply: doc is missing path: {path}") from None
+        except jsonpatch.JsonPatchException as error:
+            raise PatchError(f"{kind} operation does not apply: {error}") from None
     return doc
+
+
+def _test(doc: Any, path: str, value: Any) -> None:
+    try:
+        actual = jsonpointer.resolve_pointer(doc, path)
+    except jsonpointer.JsonPointerException:
+        raise PatchTestFailed(f"testing value {path} failed: test failed") from None
+    if not json_equal(actual, value):
+        raise PatchTestFailed(f"testing value {path} failed: test failed")
 
 
 # --- JSON merge patch (RFC 7386) ------------------------------------------------------------------
@@ -162,6 +105,24 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = apply_merge_patch(result.get(key), value)
     return result
+
+
+def create_merge_patch(original: Any, desired: Any) -> Any:
+    """The RFC 7386 patch turning `original` into `desired`; fields only in `original` become null."""
+    if not isinstance(original, dict) or not isinstance(desired, dict):
+        return desired
+    patch: dict[str, Any] = {}
+    for key in original.keys() - desired.keys():
+        patch[key] = None
+    for key, value in desired.items():
+        if key not in original:
+            patch[key] = value
+        elif original[key] != value:
+            if isinstance(original[key], dict) and isinstance(value, dict):
+                patch[key] = create_merge_patch(original[key], value)
+            else:
+                patch[key] = value
+    return patch
 
 
 # --- Strategic merge patch ------------------------------------------------------------------------
