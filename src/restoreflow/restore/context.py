@@ -151,6 +151,7 @@ class RestoreContext:
         self.storage: Any = None  # restoreflow.backup.BackupStorage
         self.contents: BackupContents | None = None
         self.cluster: Any = None  # restoreflow.cluster.Cluster
+        self.dry_run = False  # a preview: writes are server-side dry runs, nothing goes to storage
         self._log_buffer = _LogBuffer(name)
         # one logger per attempt: the uid is shared by a flow run's attempts, and a closed one is disabled
         self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{uuid.uuid4().hex[:8]}")
@@ -230,7 +231,11 @@ class RestoreContext:
                 return
             self._last_progress = now
             snapshot = self.progress.snapshot()
-            write_status = self.storage is not None and (force or now - self._last_status >= STATUS_INTERVAL)
+            write_status = (
+                self.storage is not None
+                and not self.dry_run
+                and (force or now - self._last_status >= STATUS_INTERVAL)
+            )
             if write_status:
                 self._last_status = now
         if self.on_progress is not None:

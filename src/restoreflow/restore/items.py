@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from restoreflow.actions.base import ActionInput, ResourceIdentifier, RestoreItemAction
 from restoreflow.actions.matching import ResolvedAppliesTo
@@ -31,6 +31,16 @@ from restoreflow.restore.selection import CRDS, Filters, ItemRef
 PORT_ALLOCATED = "provided port is already allocated"
 
 
+class ItemObserver(Protocol):
+    """Watches each item's restore call (the preview does); a restore runs without one."""
+
+    def begin(self, obj: dict[str, Any], group_resource: str, target_namespace: str) -> None: ...
+
+    def stage(self, name: str, obj: dict[str, Any]) -> None: ...  # the object after a transform
+
+    def end(self) -> None: ...
+
+
 class ItemRestorer:
     """Restores items of the backup one call at a time; each object is claimed once per restore."""
 
@@ -51,6 +61,7 @@ class ItemRestorer:
         self._infos: dict[tuple[str, str, bool], ResourceInfo] = {}
         self._infos_lock = threading.Lock()
         self.crds_to_wait: set[str] = set()
+        self.observer: ItemObserver | None = None
         self._applicable_cache: dict[tuple[str, str], list[tuple[RestoreItemAction, ResolvedAppliesTo]]] = {}
 
     def _resolve_actions(
@@ -89,6 +100,15 @@ class ItemRestorer:
 
     def restore_item(self, obj: dict[str, Any], group_resource: str, target_namespace: str) -> bool:
         """Velero's restoreItem; True when the object exists in the cluster afterwards."""
+        if self.observer is None:
+            return self._restore_item(obj, group_resource, target_namespace)
+        self.observer.begin(obj, group_resource, target_namespace)
+        try:
+            return self._restore_item(obj, group_resource, target_namespace)
+        finally:
+            self.observer.end()
+
+    def _restore_item(self, obj: dict[str, Any], group_resource: str, target_namespace: str) -> bool:
         ctx, filters = self.ctx, self.filters
         if not filters.include_resource(group_resource):
             return False
@@ -165,19 +185,23 @@ class ItemRestorer:
         except MetadataNotFound as error:
             tally.error(f"error restoring {rid}: {error}")
             return
+        self._stage("", obj)
         prepared = self._run_actions(obj, item_from_backup, group_resource, namespace, rid, tally)
         if prepared is None:
             return
         obj = prepared
         if group_resource == "persistentvolumeclaims":
             obj = volumes.handle_persistent_volume_claim(ctx, obj)
+            self._stage("persistent volume claim", obj)
         if self.modifiers:
             for problem in self.modifiers.apply(
                 obj, group_resource, item_from_backup["metadata"].get("namespace", "")
             ):
                 tally.error(str(problem))
+            self._stage("resource modifiers", obj)
         if namespace:
             obj["metadata"]["namespace"] = namespace
+            self._stage("namespace mapping", obj)
         add_restore_labels(obj, self.backup_label, self.restore_label)
         info = self._info(group_resource, obj, namespace, item_from_backup, tally)
         if info is None:
@@ -186,6 +210,11 @@ class ItemRestorer:
         if created is None:
             return
         self._after_create(info, created, obj, item_from_backup, saved_status, group_resource, rid, tally)
+
+    def _stage(self, name: str, obj: dict[str, Any]) -> None:
+        """Show the observer the object after a transform ("" is the object before any)."""
+        if self.observer is not None:
+            self.observer.stage(name, obj)
 
     def _applicable(
         self, group_resource: str, namespace: str
@@ -229,6 +258,7 @@ class ItemRestorer:
                 self.ctx.log.info("skipping restore of %s because a registered plugin discarded it", rid)
                 return None
             obj = result.item
+            self._stage(f"action {action.name}", obj)
             ready = [item for item in result.additional_items if self._restore_additional(item, tally)]
             if result.wait_for_additional_items and not self._additional_ready(
                 action, ready, result, rid, tally
@@ -250,6 +280,8 @@ class ItemRestorer:
     def _additional_ready(
         self, action: RestoreItemAction, items: list[ResourceIdentifier], result: Any, rid: str, tally: Tally
     ) -> bool:
+        if self.ctx.dry_run:  # a preview creates nothing that could become ready
+            return True
         timeout = result.additional_items_ready_timeout or self.ctx.plan.spec.timeouts.resource
         check = getattr(action, "are_additional_items_ready", None)
 
@@ -355,8 +387,11 @@ class ItemRestorer:
         rid: str,
         tally: Tally,
     ) -> None:
-        """Steps 18-21: status, managedFields, pod volumes and hooks, CRD readiness."""
+        """Steps 18-21: status, managedFields, pod volumes and hooks, CRD readiness (not in a preview:
+        they follow from the create and need the object to exist)."""
         ctx = self.ctx
+        if ctx.dry_run:
+            return
         override = status_override(obj)
         wanted = override if override is not None else self.filters.restore_status_of(group_resource)
         if wanted and saved_status:

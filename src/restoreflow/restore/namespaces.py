@@ -67,6 +67,9 @@ class Namespaces:
             )
             if not terminating:
                 return
+            if self.ctx.dry_run:  # a preview does not wait: the server's answers to its writes tell
+                self.ctx.log.warning("namespace %s is terminating: the restore would wait for it", target)
+                return
             if self.ctx.remaining(deadline) <= 0:
                 raise NamespaceError(
                     f"timed out waiting for terminating namespace {target} to disappear before restoring"

@@ -25,6 +25,19 @@ def merge_patch(original: Json, desired: Json) -> Json:
     return patch
 
 
+def apply_merge_patch(target: Json, patch: Json) -> Json:
+    """RFC 7386: `patch` applied to a copy of `target` (null removes a field)."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = apply_merge_patch(result.get(key), value)
+    return result
+
+
 def generate_patch(original: Json, desired: Json) -> dict[str, Json] | None:
     """Velero's generatePatch: None when the two are equal."""
     if original == desired:

@@ -62,11 +62,13 @@ def validate(
     flow_run_id: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     labels: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> RestoreContext:
     """Backup storage reachable, the backup exists and is restorable, the cluster answers.
 
     `labels` are the restore's own (`restore create --labels`): every status document carries them,
     so `restore get -l` finds a restore while it runs, as Velero's Restore object has them from creation.
+    `dry_run` starts a preview: nothing will be written to the storage location, even on failure.
     """
     ctx = RestoreContext(
         plan,
@@ -76,6 +78,7 @@ def validate(
         on_progress=on_progress,
         labels=labels,
     )
+    ctx.dry_run = dry_run
     ctx.start_timestamp = datetime.now(UTC)
     if backup_name:
         ctx.backup_name, ctx.schedule_name = backup_name, None
@@ -559,7 +562,7 @@ def _final_phase(ctx: RestoreContext) -> str:
 
 
 def _write_record(ctx: RestoreContext, result: RestoreResult) -> None:
-    if ctx.storage is None:
+    if ctx.storage is None or ctx.dry_run:
         return
     records = ctx.storage.restores
     try:

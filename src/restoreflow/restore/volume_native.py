@@ -149,6 +149,10 @@ def _volume_from_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, 
     spec, status = snapshot.get("spec") or {}, snapshot.get("status") or {}
     location = _snapshot_location(ctx, spec.get("location", ""))
     snapshotter = load_volume_snapshotter((location.get("spec") or {}).get("provider", ""))
+    if ctx.dry_run:  # a preview makes no volume: it says which snapshot would be used
+        snapshot_id = status.get("providerSnapshotID")
+        ctx.log.info("would restore persistent volume %s from snapshot %s", name, snapshot_id)
+        return pv
     snapshotter.init(dict((location.get("spec") or {}).get("config") or {}))
     volume_id = snapshotter.create_volume_from_snapshot(
         status.get("providerSnapshotID", ""),

@@ -1,0 +1,165 @@
+"""The preview: each item's decision, from the restore's own pipeline against server-side dry runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from restoreflow.plan.model import Transforms
+from restoreflow.restore import run_restore
+from restoreflow.restore.preview import preview
+from tests.engine.helpers import (
+    configmap,
+    deployment,
+    kube_object,
+    make_plan,
+    namespace,
+    pod,
+    posts,
+    secret,
+    write_backup,
+)
+
+
+def by_path(result):
+    return {item.path: item for item in result.items}
+
+
+def writes(sandbox):
+    """Every request that would change the sandbox (dry runs excluded)."""
+    return [
+        r for r in sandbox.requests() if r["verb"] not in ("get", "list", "watch") and not r.get("dry_run")
+    ]
+
+
+@pytest.fixture
+def shop(tmp_path):
+    location, _ = write_backup(
+        tmp_path,
+        [
+            namespace("shop"),
+            configmap("same", "shop", data={"mode": "prod"}),
+            configmap("differs", "shop", data={"mode": "prod"}),
+            configmap("new", "shop"),
+            secret("db", "shop"),
+            deployment("web", "shop"),
+            pod("done", "shop", phase="Succeeded"),
+            configmap("other", "kube-public"),
+        ],
+    )
+    return location
+
+
+def existing(sandbox):
+    sandbox.load(
+        [
+            namespace("shop"),
+            configmap("same", "shop", data={"mode": "prod"}),
+            configmap("differs", "shop", data={"mode": "dev"}),
+            kube_object("v1", "Secret", "db", "shop", type="Opaque", data={"password": "b2xk"}),
+        ]
+    )
+
+
+def test_each_existing_resource_situation_is_decided_exactly(sandbox, shop):
+    existing(sandbox)
+    sandbox.clear_requests()
+    result = preview(make_plan(sandbox, shop, excluded_namespaces=["kube-public"]), restore_name="look")
+
+    items = by_path(result)
+    assert (items["configmaps/shop/same"].decision, items["configmaps/shop/same"].reason) == (
+        "skip",
+        "exists, identical",
+    )
+    differs = items["configmaps/shop/differs"]
+    assert differs.decision == "skip-warning"
+    assert differs.reason.startswith('could not restore, ConfigMap "differs" already exists')
+    assert items["configmaps/shop/new"].decision == "create"
+    assert items["configmaps/shop/new"].checked
+    assert items["deployments.apps/shop/web"].decision == "create"
+    assert items["pods/shop/done"].decision == "skip"
+    assert items["pods/shop/done"].reason == "pods/shop/done is completed, not restoring it"
+    assert items["configmaps/kube-public/other"].decision == "excluded"
+    assert items["configmaps/kube-public/other"].reason == "excludedNamespaces/includedNamespaces"
+    assert (items["namespaces/shop"].decision, items["namespaces/shop"].reason) == (
+        "excluded",
+        "includeClusterResources",
+    )
+    assert writes(sandbox) == []
+    assert sandbox.get("configmaps", "new", "shop") is None
+
+
+def test_update_policy_shows_the_patch_and_redacts_secrets(sandbox, shop):
+    existing(sandbox)
+    plan = make_plan(sandbox, shop, existing_resource_policy="update", excluded_namespaces=["kube-public"])
+    result = preview(plan, restore_name="look")
+
+    items = by_path(result)
+    differs = items["configmaps/shop/differs"]
+    assert differs.decision == "update"
+    assert differs.patch == {
+        "data": {"mode": "prod"},
+        "metadata": {
+            "labels": {"velero.io/backup-name": "nightly-20261124010000", "velero.io/restore-name": "look"}
+        },
+    }
+    assert "-  mode: dev\n" in differs.diff() and "+  mode: prod\n" in differs.diff()
+    db = items["secrets/shop/db"]
+    assert db.decision == "update"
+    assert db.patch["data"] == {"password": "<redacted>"}
+    text = repr(result.to_dict(diff=True))
+    assert "czNjcjN0" not in text and "b2xk" not in text
+    assert "password: '<redacted: differs>'" in db.diff()
+    assert sandbox.get("configmaps", "differs", "shop")["data"] == {"mode": "dev"}
+
+
+def test_a_fresh_namespace_is_created_and_its_items_are_not_judged_by_the_server(sandbox, shop):
+    result = preview(make_plan(sandbox, shop, namespace_mapping={"shop": "shop-2"}), restore_name="look")
+
+    items = by_path(result)
+    assert items["namespaces/shop-2"].decision == "create"
+    new = items["configmaps/shop-2/new"]
+    assert (new.decision, new.checked) == ("create", False)
+    assert new.reason == "not checked by the API server: the namespace shop-2 does not exist yet"
+    assert [t.step for t in new.transforms] == ["namespace mapping"]
+    assert new.transforms[0].changed == ["metadata.namespace"]
+    assert posts(sandbox) == []
+
+
+def test_image_mapping_is_a_transform_of_the_action_that_made_it(sandbox, shop):
+    sandbox.load([namespace("shop")])
+    transforms = Transforms(image_name_mapping=["registry.example/,mirror.example/"])
+    result = preview(make_plan(sandbox, shop, transforms=transforms), restore_name="look")
+
+    web = by_path(result)["deployments.apps/shop/web"]
+    assert [(t.step, t.changed) for t in web.transforms] == [
+        ("action velero.io/change-image-name", ["spec.template.spec.containers[0].image"])
+    ]
+    assert web.desired["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example/app:1.0"
+
+
+def test_preview_then_restore_match_item_for_item(sandbox, tmp_path):
+    objects = [namespace("shop"), namespace("blog")]
+    for i in range(150):
+        objects.append(configmap(f"cm-{i}", "shop" if i % 2 else "blog", data={"i": str(i)}))
+    for i in range(60):
+        objects.append(secret(f"s-{i}", "shop"))
+    for i in range(40):
+        objects.append(deployment(f"d-{i}", "blog"))
+    objects.append(pod("finished", "shop", phase="Succeeded"))
+    location, _ = write_backup(tmp_path, objects)
+    sandbox.load(
+        [
+            namespace("shop"),
+            configmap("cm-1", "shop", data={"i": "1"}),
+            configmap("cm-3", "shop", data={"i": "changed"}),
+            kube_object("v1", "Secret", "s-5", "shop", type="Opaque", data={"password": "eA=="}),
+        ]
+    )
+    plan = make_plan(sandbox, location)
+
+    planned = preview(plan, restore_name="twin")
+    done = run_restore(plan, restore_name="twin")
+
+    assert planned.resource_list() == done.resource_list
+    assert planned.results == done.results
+    assert planned.totals() == {"create": 248, "skip": 3, "skip-warning": 2}
