@@ -8,6 +8,7 @@ so no typed model is built per item.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -59,13 +60,12 @@ class Cluster:
         qps: float = 100.0,
         burst: int = 100,
         retries: ApiRetries | None = None,
-        request_timeout: float = 60.0,
         cancel: threading.Event | None = None,
     ):
         self.api_client = api_client
         self.bucket = TokenBucket(qps, burst)
         self.retries = retries or ApiRetries()
-        self.request_timeout = request_timeout
+        self.log = logging.getLogger("restoreflow.cluster")  # the restore puts its own log here
         self.cancel = cancel or threading.Event()
         self.retry_counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
@@ -110,19 +110,23 @@ class Cluster:
         url = self._url(path, query)
         payload = codec.dumps(body) if body is not None else None
         attempts = max(1, self.retries.attempts)
+        unanswered = False
         for attempt in range(attempts):
             self.bucket.acquire()
             try:
                 return self._send(method, url, payload, content_type)
             except ApiError as error:
+                error.after_lost_answer = unanswered
                 if not error.retryable or attempt + 1 == attempts:
                     raise
-                self._count(str(error.code))
+                self._retry(method, path, str(error.code), error.message, attempt)
                 self._pause(error.retry_after if error.retry_after is not None else self._backoff(attempt))
             except (urllib3.exceptions.HTTPError, OSError) as fault:
                 if attempt + 1 == attempts:
                     raise ConnectionFault(f"{method} {path}: {_fault_text(fault)}") from fault
-                self._count("timeout" if isinstance(fault, urllib3.exceptions.TimeoutError) else "connection")
+                unanswered = True
+                reason = "timeout" if isinstance(fault, urllib3.exceptions.TimeoutError) else "connection"
+                self._retry(method, path, reason, _fault_text(fault), attempt)
                 self._pause(self._backoff(attempt))
         raise AssertionError("unreachable")
 
@@ -144,7 +148,7 @@ class Cluster:
             url,
             body=payload,
             headers=headers,
-            timeout=urllib3.Timeout(connect=10.0, read=self.request_timeout),
+            timeout=urllib3.Timeout(connect=10.0, read=self.retries.request_timeout),
             retries=False,
             preload_content=True,
         )
@@ -168,9 +172,14 @@ class Cluster:
     def _pause(self, seconds: float) -> None:
         self.cancel.wait(seconds) if seconds > 0 else None
 
-    def _count(self, reason: str) -> None:
+    def _retry(self, method: str, path: str, reason: str, message: str, attempt: int) -> None:
+        """Count a retry by its cause and say so in the log (the restore's own, once it has one)."""
         with self._count_lock:
             self.retry_counts[reason] += 1
+        self.log.info(
+            "retrying %s %s (attempt %d of %d): %s: %s",
+            method, path, attempt + 2, self.retries.attempts, reason, message,
+        )  # fmt: skip
 
     # -- objects -----------------------------------------------------------------------------
     def info(self, resource: str | ResourceInfo) -> ResourceInfo:

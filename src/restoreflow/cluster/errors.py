@@ -19,6 +19,8 @@ class ApiError(Exception):
         self.message = message
         self.status: Mapping[str, Any] = status or {}
         self.retry_after: float | None = None
+        # an earlier attempt of this call got no answer (reset, timeout): a write may be applied already
+        self.after_lost_answer = False
 
     @property
     def causes(self) -> list[dict[str, Any]]:

@@ -179,6 +179,7 @@ class ApiRetries:
     attempts: int = 6
     initial_backoff: float = 0.2
     max_backoff: float = 30.0
+    request_timeout: float = 60.0  # how long one attempt waits for its answer
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def build_plan(doc: dict[str, Any], source_file: str | None) -> model.RestorePla
                     attempts=spec["retries"]["api"]["attempts"],
                     initial_backoff=parse_duration(spec["retries"]["api"]["initialBackoff"]),
                     max_backoff=parse_duration(spec["retries"]["api"]["maxBackoff"]),
+                    request_timeout=parse_duration(spec["retries"]["api"]["requestTimeout"]),
                 ),
                 phases=model.PhaseRetries(
                     attempts=spec["retries"]["phases"]["attempts"],

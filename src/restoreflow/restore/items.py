@@ -13,6 +13,8 @@ from restoreflow.kube.selectors import EVERYTHING
 from restoreflow.restore import hooks, operations, volumes
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
 from restoreflow.restore.metadata import (
+    BACKUP_NAME_LABEL,
+    RESTORE_NAME_LABEL,
     MetadataNotFound,
     add_restore_labels,
     clone,
@@ -346,6 +348,10 @@ class ItemRestorer:
                 tally.error(f"error restoring {rid}: {error}")
                 return None
             live = self._live(info, obj, error, tally)
+            if live is not None and error.after_lost_answer and self._made_by_this_restore(live):
+                self.ctx.log.info("%s was created by this restore: the answer to its create was lost", rid)
+                status.action, status.exists = "created", True
+                return live
             if live is not None:
                 handle_existing(self.ctx, info, obj, live, status, tally)
             return None
@@ -354,6 +360,14 @@ class ItemRestorer:
             return None
         status.action, status.exists = "created", True
         return created
+
+    def _made_by_this_restore(self, live: dict[str, Any]) -> bool:
+        """Whether an object met after a lost answer is the one this restore's create stored."""
+        labels = labels_of(live)
+        return (labels.get(RESTORE_NAME_LABEL), labels.get(BACKUP_NAME_LABEL)) == (
+            self.restore_label,
+            self.backup_label,
+        )
 
     def _already_exists(self, info: ResourceInfo, obj: dict[str, Any], error: ApiError) -> bool:
         if error.already_exists:

@@ -83,6 +83,10 @@ class Namespaces:
         try:
             self.ctx.cluster.create("namespaces", namespace_object(self.ctx, target, source))
         except ApiError as error:
+            if error.already_exists and error.after_lost_answer:  # our create was stored, its answer lost
+                self.ctx.restored.record(ItemKey("v1/Namespace", "", target), "created")
+                self.ctx.log.info("created namespace %s (the answer to its create was lost)", target)
+                return True
             if error.already_exists:
                 return False  # someone else made it meanwhile: check it is not terminating
             raise NamespaceError(f"error creating namespace {target}: {error}") from error

@@ -138,6 +138,7 @@ def _check_cluster(ctx: RestoreContext) -> list[str]:
     spec = ctx.plan.spec
     try:
         ctx.cluster = Cluster.for_target(spec.target, spec.concurrency, spec.retries.api, ctx.cancel)
+        ctx.cluster.log = ctx.log
         ctx.cluster.version()
     except (ApiError, ConnectionFault) as error:
         return [f"the target cluster {ctx.cluster.host} cannot be reached: {error}"]
