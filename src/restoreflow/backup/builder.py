@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from restoreflow.kube.gvr import split_api_version
+
 from .archive import PREFERRED_VERSION_SUFFIX, item_path
 from .files import go_json, gzip_bytes, upload_atomic, write_atomic
 from .storage import SCHEDULE_LABEL, BackupRecord, BackupStorage
@@ -78,12 +80,6 @@ KNOWN_RESOURCES: dict[tuple[str, str], str] = {
     ("velero.io", "PodVolumeBackup"): "podvolumebackups",
     ("velero.io", "PodVolumeRestore"): "podvolumerestores",
 }
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """("apps", "v1") from "apps/v1"; ("", "v1") from "v1"."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
 
 
 def rfc3339(moment: datetime) -> str:

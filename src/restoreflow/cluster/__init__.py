@@ -1,7 +1,7 @@
 """Kubernetes access for the engine: client setup, discovery, rate limiting and retries."""
 
 from restoreflow.cluster.client import Cluster, make_api_client, wait_until
-from restoreflow.cluster.discovery import Discovery, GroupVersions, ResourceInfo, parse_group_resource
+from restoreflow.cluster.discovery import Discovery, GroupVersions, ResourceInfo
 from restoreflow.cluster.errors import ApiError, ConnectionFault
 from restoreflow.cluster.ratelimit import TokenBucket
 
@@ -14,6 +14,5 @@ __all__ = [
     "ResourceInfo",
     "TokenBucket",
     "make_api_client",
-    "parse_group_resource",
     "wait_until",
 ]

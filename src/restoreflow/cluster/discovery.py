@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from restoreflow.kube import gvr
+
 
 @dataclass(frozen=True)
 class ResourceInfo:
@@ -30,15 +32,15 @@ class ResourceInfo:
     @property
     def group_resource(self) -> str:
         """Velero's `schema.GroupResource.String()`: "pods", "deployments.apps"."""
-        return f"{self.resource}.{self.group}" if self.group else self.resource
+        return gvr.group_resource(self.resource, self.group)
 
     @property
     def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
+        return gvr.api_version(self.group, self.version)
 
     def at_version(self, api_version: str) -> ResourceInfo:
         """The same resource at the version an object names (`apps/v1` -> version `v1`)."""
-        version = api_version.rpartition("/")[2]
+        version = gvr.split_api_version(api_version)[1]
         return self if version == self.version else replace(self, version=version)
 
     def path(self, namespace: str | None = None, name: str | None = None, subresource: str = "") -> str:
@@ -48,12 +50,6 @@ class ResourceInfo:
         tail = f"/{name}" if name else ""
         sub = f"/{subresource}" if subresource else ""
         return f"{root}{scope}/{self.resource}{tail}{sub}"
-
-
-def parse_group_resource(name: str) -> tuple[str, str]:
-    """Kubernetes' ParseGroupResource: "deployments.apps" -> ("deployments", "apps")."""
-    resource, _, group = name.strip().lower().partition(".")
-    return resource, group
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,7 @@ class Discovery:
     def for_kind(self, api_version: str, kind: str) -> ResourceInfo | None:
         """The resource serving `kind` in the object's group (its own version when served)."""
         self._ensure()
-        group, _, version = api_version.rpartition("/")
+        group, version = gvr.split_api_version(api_version)
         matches = [r for r in self._resources if r.group == group and r.kind == kind]
         exact = [r for r in matches if r.version == version]
         return (exact or matches or [None])[0]
@@ -149,7 +145,7 @@ def _resource_infos(group: str, version: str, entries: Iterable[dict[str, Any]])
 
 def resolve_in(resources: Iterable[ResourceInfo], name: str) -> ResourceInfo | None:
     """kubectl's shortcut expansion, then a plural/singular match within the (optional) group."""
-    resource, group = parse_group_resource(name)
+    resource, group = gvr.parse_group_resource(name.strip().lower())
     candidates = [r for r in resources if not group or r.group == group]
     for info in candidates:
         if resource in info.short_names:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from restoreflow.actions.base import ActionInput, ResourceIdentifier, RestoreItemAction
 from restoreflow.actions.matching import ResolvedAppliesTo
 from restoreflow.cluster import ApiError, ConnectionFault, ResourceInfo, wait_until
+from restoreflow.kube.gvr import parse_group_resource, split_api_version
 from restoreflow.kube.selectors import EVERYTHING
 from restoreflow.restore import hooks, operations, volumes
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
@@ -328,8 +329,8 @@ class ItemRestorer:
             return cached
         info = discovery.resolve(group_resource)
         if info is None:  # not served: write anyway, so the API server's own answer is what we report
-            resource, _, group = group_resource.partition(".")
-            version = api_version.rpartition("/")[2]
+            resource, group = parse_group_resource(group_resource)
+            version = split_api_version(api_version)[1]
             info = ResourceInfo(group, version, resource, kind, bool(namespace))
         info = info.at_version(api_version)
         with self._infos_lock:

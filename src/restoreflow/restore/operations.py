@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from restoreflow.kube.gvr import parse_group_resource
 from restoreflow.restore.context import RestoreContext
 
 FIRST_POLL = 0.1  # seconds
@@ -29,7 +30,7 @@ OPERATIONS_STARTED = "operations_started"  # ctx.state: (action, operation id) -
 
 def record(ctx: RestoreContext, action: str, group_resource: str, namespace: str, name: str, op: str) -> None:
     """An operation an action started on an item, as Velero's RestoreOperation (phase New)."""
-    resource, _, group = group_resource.partition(".")
+    resource, group = parse_group_resource(group_resource)
     now = time.time()
     with ctx.lock:
         # the record's `created` has whole seconds; the timeout is counted from this exact time

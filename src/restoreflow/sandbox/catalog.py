@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from restoreflow.kube import gvr
+
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 SUBRESOURCE_VERBS = {
     "status": ("get", "patch", "update"),
@@ -73,11 +75,10 @@ class ResourceType:
     @property
     def group_resource(self) -> str:
         """ "pods", "deployments.apps": the qualified name errors and the inspection API use."""
-        return f"{self.resource}.{self.group}" if self.group else self.resource
+        return gvr.group_resource(self.resource, self.group)
 
     def api_version(self, version: str | None = None) -> str:
-        v = version or self.version
-        return f"{self.group}/{v}" if self.group else v
+        return gvr.api_version(self.group, version or self.version)
 
     @property
     def qualified_kind(self) -> str:
@@ -285,7 +286,7 @@ class Catalog:
 
     def by_group_resource(self, group_resource: str) -> ResourceType | None:
         """Resolve "pods", "deployments.apps", "widgets.example.com"."""
-        resource, _, group = group_resource.partition(".")
+        resource, group = gvr.parse_group_resource(group_resource)
         return self.types.get((group, resource))
 
     def groups(self) -> dict[str, list[str]]:

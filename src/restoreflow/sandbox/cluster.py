@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from restoreflow.kube.gvr import split_api_version
 from restoreflow.sandbox import admission, status
 from restoreflow.sandbox.catalog import Catalog, ResourceType, Target
 from restoreflow.sandbox.controllers import Controllers
@@ -98,7 +99,7 @@ class Cluster:
         return stored
 
     def catalog_kind(self, api_version: str, kind: str) -> ResourceType:
-        group, _, version = api_version.rpartition("/")
+        group, version = split_api_version(api_version)
         for rtype in self.catalog.types.values():
             if rtype.group == group and rtype.kind == kind and version in rtype.versions:
                 return rtype

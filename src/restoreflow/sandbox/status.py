@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from restoreflow.kube import gvr
+
 
 class ApiError(Exception):
     """A request failure answered with a `Status` body (or a plain-text 404 for unknown paths)."""
@@ -49,7 +51,7 @@ def _details(group_resource: tuple[str, str], name: str, **extra: Any) -> dict[s
 
 def _qualified(group_resource: tuple[str, str]) -> str:
     group, resource = group_resource
-    return f"{resource}.{group}" if group else resource
+    return gvr.group_resource(resource, group)
 
 
 def not_found(gr: tuple[str, str], name: str) -> ApiError:
