@@ -1,4 +1,8 @@
-"""Label and field selectors as list and watch accept them (`a=b,c!=d,e in (f,g),!h`)."""
+"""Label and field selectors as list and watch accept them (`a=b,c!=d,e in (f,g),!h`).
+
+Label selectors are parsed by `restoreflow.kube.selectors`; field selectors only know `=`, `==`
+and `!=` over the fields Kubernetes indexes for each resource.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from restoreflow.kube.selectors import SelectorError, parse_selector
 from restoreflow.sandbox.status import bad_request
 
 Matcher = Callable[[dict[str, Any]], bool]
 
-_SET_TERM = re.compile(r"^\s*(!?)\s*([^\s!=,()]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
 _EQ_TERM = re.compile(r"^\s*([^\s!=,()]+)\s*(==|!=|=)\s*([^\s!=,()]*)\s*$")
 
 
@@ -31,40 +35,13 @@ def _split_terms(text: str) -> list[str]:
 
 def label_matcher(selector: str | None) -> Matcher:
     """Compile a label selector; an unparseable one is a 400 like the API server's."""
-    if not selector or not selector.strip():
+    try:
+        compiled = parse_selector(selector)
+    except SelectorError as error:
+        raise bad_request(f"unable to parse requirement: {error}") from None
+    if compiled.empty():
         return lambda _obj: True
-    tests: list[Callable[[dict[str, str]], bool]] = []
-    for term in _split_terms(selector):
-        tests.append(_label_term(term, selector))
-
-    def matches(obj: dict[str, Any]) -> bool:
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        return all(test(labels) for test in tests)
-
-    return matches
-
-
-def _label_term(term: str, selector: str) -> Callable[[dict[str, str]], bool]:
-    if m := _EQ_TERM.match(term):
-        key, op, value = m.groups()
-        if op == "!=":
-            return lambda labels: labels.get(key) != value
-        return lambda labels: labels.get(key) == value
-    if m := _SET_TERM.match(term):
-        negated, key, op, values = m.groups()
-        if op:
-            if negated:
-                raise bad_request(
-                    f"unable to parse requirement: found '{op}', expected: ',' or 'end of string'"
-                )
-            allowed = {v.strip() for v in values.split(",") if v.strip()}
-            if op == "in":
-                return lambda labels: labels.get(key) in allowed
-            return lambda labels: labels.get(key) not in allowed
-        if negated:
-            return lambda labels: key not in labels
-        return lambda labels: key in labels
-    raise bad_request(f'unable to parse requirement: <nil>: Invalid value: "{selector}": invalid selector')
+    return lambda obj: compiled.matches((obj.get("metadata") or {}).get("labels"))
 
 
 def _involved(field: str) -> Callable[[dict[str, Any]], Any]:
