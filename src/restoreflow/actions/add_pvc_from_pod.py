@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.fields import nested, nested_list
+from restoreflow.kube.fields import nested, nested_list
 
 
 class AddPVCFromPodAction:

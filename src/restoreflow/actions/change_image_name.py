@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import nested_list
 from restoreflow.actions.plugin_config import PluginConfig
+from restoreflow.kube.fields import nested_list
 
 PLUGIN = "velero.io/change-image-name"
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo, RestoreView
-from restoreflow.actions.fields import nested, nested_list
 from restoreflow.actions.plugin_config import PluginConfig
+from restoreflow.kube.fields import nested, nested_list
 
 PLUGIN = "velero.io/change-storage-class"
 

@@ -7,7 +7,7 @@ It becomes false, and every version that has a schema gets
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import nested, nested_dict, nested_list
+from restoreflow.kube.fields import nested, nested_dict, nested_list
 
 
 class CRDPreserveFieldsAction:

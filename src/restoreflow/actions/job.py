@@ -4,7 +4,7 @@ so the API server generates fresh ones."""
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import drop_if_empty, nested, remove_keys
+from restoreflow.kube.fields import drop_if_empty, nested, remove_keys
 
 CONTROLLER_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 

@@ -8,7 +8,7 @@ pod's PriorityClass is restored before it.
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.fields import drop_if_empty, nested, nested_dict, nested_list, remove_keys
+from restoreflow.kube.fields import drop_if_empty, nested, nested_dict, nested_list, remove_keys
 
 
 def _is_token(prefix: str, entry: object) -> bool:

@@ -11,8 +11,8 @@ Bound in the backup names its PersistentVolume as an additional item.
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.fields import nested, object_annotations, remove_annotations
 from restoreflow.actions.plugin_config import PluginConfig
+from restoreflow.kube.fields import nested, object_annotations, remove_annotations
 
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 REMOVED_ANNOTATIONS = (

@@ -29,8 +29,8 @@ from typing import Any
 from ruamel.yaml import YAML, YAMLError
 
 from restoreflow.actions.base import RestoreView
-from restoreflow.actions.fields import nested
 from restoreflow.actions.matching import IncludesExcludes, compile_glob
+from restoreflow.kube.fields import nested
 from restoreflow.kube.patches import (
     PatchError,
     PatchPathMissing,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import nested_list
+from restoreflow.kube.fields import nested_list
 
 
 def remap_subject_namespaces(action_input: ActionInput) -> ActionResult:

@@ -8,7 +8,7 @@ secrets lose the old account uid and token data, which the controller fills in a
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import drop_if_empty, nested, remove_annotations, remove_keys
+from restoreflow.kube.fields import drop_if_empty, nested, remove_annotations, remove_keys
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 

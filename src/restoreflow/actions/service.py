@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import nested, nested_dict, nested_list, object_annotations
+from restoreflow.kube.fields import nested, nested_dict, nested_list, object_annotations
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

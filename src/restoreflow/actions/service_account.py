@@ -6,7 +6,7 @@ Like Velero: scanning `secrets` from the end, only the first `<name>-token-*` en
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.fields import drop_if_empty, nested
+from restoreflow.kube.fields import drop_if_empty, nested
 
 
 class ServiceAccountAction:

@@ -1,4 +1,4 @@
-"""Small helpers over plain-dict Kubernetes objects.
+"""Object field paths: reading and pruning fields of plain-dict Kubernetes objects.
 
 Velero's built-in actions round-trip items through typed Go structs, so a field they zero is
 omitted from the result (`omitempty`). These helpers reproduce that: zeroed means removed.
