@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from restoreflow.cluster.discovery import GroupVersions
+from restoreflow.kube.patches import create_merge_patch
 from restoreflow.restore.existing import merge_service_accounts
 from restoreflow.restore.metadata import get_valid_name, reset_metadata_and_status
-from restoreflow.restore.patches import generate_patch, merge_patch, semantically_equal
+from restoreflow.restore.patches import generate_patch, semantically_equal
 from restoreflow.restore.results import ItemKey, RestoredItems, Results
 from restoreflow.restore.selection import choose_version, ordered_resources, sort_versions
 
@@ -104,7 +105,10 @@ def test_reset_keeps_identity_labels_finalizers_and_managed_fields():
 def test_merge_patch_removes_live_only_fields():
     live = {"metadata": {"labels": {"extra": "x", "app": "a"}}, "data": {"k": "old"}}
     desired = {"metadata": {"labels": {"app": "a"}}, "data": {"k": "new"}}
-    assert merge_patch(live, desired) == {"metadata": {"labels": {"extra": None}}, "data": {"k": "new"}}
+    assert create_merge_patch(live, desired) == {
+        "metadata": {"labels": {"extra": None}},
+        "data": {"k": "new"},
+    }
     assert generate_patch(desired, desired) is None
 
 

@@ -1,48 +1,21 @@
-"""JSON merge patches (RFC 7386) between two objects, and the equality Velero uses to compare them."""
+"""The patch Velero makes from a live object to the backed-up one, and the equality it compares them by."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from restoreflow.kube.patches import apply_merge_patch, create_merge_patch
+
+__all__ = ["apply_merge_patch", "contains", "generate_patch", "semantically_equal"]
+
 Json = Any
-
-
-def merge_patch(original: Json, desired: Json) -> Json:
-    """The RFC 7386 patch turning `original` into `desired`; fields only in `original` become null."""
-    if not isinstance(original, dict) or not isinstance(desired, dict):
-        return desired
-    patch: dict[str, Json] = {}
-    for key in original.keys() - desired.keys():
-        patch[key] = None
-    for key, value in desired.items():
-        if key not in original:
-            patch[key] = value
-        elif original[key] != value:
-            if isinstance(original[key], dict) and isinstance(value, dict):
-                patch[key] = merge_patch(original[key], value)
-            else:
-                patch[key] = value
-    return patch
-
-
-def apply_merge_patch(target: Json, patch: Json) -> Json:
-    """RFC 7386: `patch` applied to a copy of `target` (null removes a field)."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = apply_merge_patch(result.get(key), value)
-    return result
 
 
 def generate_patch(original: Json, desired: Json) -> dict[str, Json] | None:
     """Velero's generatePatch: None when the two are equal."""
     if original == desired:
         return None
-    return merge_patch(original, desired)
+    return create_merge_patch(original, desired)  # type: ignore[no-any-return]
 
 
 def contains(live: Json, desired: Json) -> bool:
