@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from restoreflow.kube.durations import format_duration
 from restoreflow.kube.gvr import split_api_version
 
 from .archive import PREFERRED_VERSION_SUFFIX, item_path
@@ -286,7 +287,7 @@ class BackupBuilder:
             "excludedNamespaces": self.excluded_namespaces or None,
             "includedResources": self.included_resources or None,
             "excludedResources": self.excluded_resources or None,
-            "ttl": f"{self.ttl_hours}h0m0s",
+            "ttl": format_duration(self.ttl_hours * 3600),
             "hooks": {},
             "storageLocation": self.storage_location,
             "defaultVolumesToFsBackup": False,
