@@ -60,7 +60,7 @@ class CsiPvcRestorerAction:
         pvc, restore = action_input.item, action_input.restore
         metadata, spec = pvc.get("metadata") or {}, pvc.setdefault("spec", {})
         namespace = metadata.get("namespace", "")
-        target = restore.plan.spec.namespace_mapping.get(namespace, namespace)
+        target = restore.plan.spec.target_namespace(namespace)
         if restore.cluster.get("persistentvolumeclaims", metadata.get("name", ""), target) is not None:
             return ActionResult(item=pvc)
         if not restore.plan.spec.restore_pvs:

@@ -31,9 +31,8 @@ class CsiVolumeSnapshotContentRestorerAction:
         vsc, backed_up = action_input.item, action_input.item_from_backup
         spec = vsc.setdefault("spec", {})
         ref = spec.setdefault("volumeSnapshotRef", {})
-        mapping = restore.plan.spec.namespace_mapping
-        if ref.get("namespace") in mapping:
-            ref["namespace"] = mapping[ref["namespace"]]
+        if ref.get("namespace"):
+            ref["namespace"] = restore.plan.spec.target_namespace(ref["namespace"])
         backed_up_ref = (backed_up.get("spec") or {}).get("volumeSnapshotRef") or {}
         new_name = restored_snapshot_name(restore.uid, backed_up_ref.get("name", ""))
         vsc.setdefault("metadata", {})["name"] = new_name

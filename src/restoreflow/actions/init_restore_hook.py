@@ -26,7 +26,7 @@ class InitRestoreHookAction:
         first = existing[:1] if existing and existing[0].get("name") == WAIT_INIT_CONTAINER else []
         plan_spec = action_input.restore.plan.spec
         namespace = pod.get("metadata", {}).get("namespace", "")
-        target = plan_spec.namespace_mapping.get(namespace, namespace)
+        target = plan_spec.target_namespace(namespace)
         try:
             hooks = init_hook_containers(plan_spec.hooks, pod, target)
         except HookError as err:

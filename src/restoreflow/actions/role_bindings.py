@@ -7,12 +7,12 @@ from restoreflow.kube.fields import nested_list
 
 
 def remap_subject_namespaces(action_input: ActionInput) -> ActionResult:
-    """Replace each `subjects[].namespace` that is a key of the plan's namespaceMapping."""
+    """Each `subjects[].namespace` becomes its target namespace."""
     binding = action_input.item
-    mapping = action_input.restore.plan.spec.namespace_mapping
+    spec = action_input.restore.plan.spec
     for subject in nested_list(binding, "subjects"):
-        if isinstance(subject, dict) and subject.get("namespace") in mapping:
-            subject["namespace"] = mapping[subject["namespace"]]
+        if isinstance(subject, dict) and subject.get("namespace"):
+            subject["namespace"] = spec.target_namespace(subject["namespace"])
     return ActionResult(item=binding)
 
 

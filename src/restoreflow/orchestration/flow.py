@@ -391,9 +391,7 @@ def _since(started: float) -> float:
 
 def _target_text(plan: RestorePlan) -> str:
     target = plan.spec.target
-    namespaces = (
-        ",".join(plan.spec.namespace_mapping.get(ns, ns) for ns in plan.spec.included_namespaces) or "*"
-    )
+    namespaces = ",".join(plan.spec.target_namespace(ns) for ns in plan.spec.included_namespaces) or "*"
     return f"{target.context or 'current'}.{namespaces}"
 
 

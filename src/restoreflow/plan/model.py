@@ -233,6 +233,16 @@ class RestoreSpec:
     retries: Retries = field(default_factory=Retries)
     concurrency: Concurrency = field(default_factory=Concurrency)
 
+    def target_namespace(self, source_namespace: str) -> str:
+        """The namespace an item of `source_namespace` is restored into ("" for cluster-scoped items)."""
+        if not source_namespace:
+            return ""
+        return self.namespace_mapping.get(source_namespace, source_namespace)
+
+    def remaps(self, namespace: str) -> bool:
+        """Whether namespaceMapping names `namespace` (Velero renames claimed PVs only then)."""
+        return namespace in self.namespace_mapping
+
 
 @dataclass(frozen=True)
 class RestorePlan:

@@ -184,9 +184,7 @@ class RestoreContext:
     # -- shared by the phases --------------------------------------------------------------------
     def target_namespace(self, source_namespace: str) -> str:
         """The namespace an item of `source_namespace` is restored into (namespaceMapping)."""
-        if not source_namespace:
-            return ""
-        return self.plan.spec.namespace_mapping.get(source_namespace, source_namespace)
+        return self.plan.spec.target_namespace(source_namespace)
 
     @property
     def cancelled(self) -> bool:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from restoreflow.plan.model import RestoreSpec
 from restoreflow.restore.snapshotters import SnapshotterError, load_volume_snapshotter
 
 if TYPE_CHECKING:
@@ -44,10 +45,10 @@ def reset_volume_binding_info(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def remap_claim_ref_namespace(pv: dict[str, Any], mapping: Mapping[str, str]) -> None:
+def remap_claim_ref_namespace(pv: dict[str, Any], spec: RestoreSpec) -> None:
     claim = (pv.get("spec") or {}).get("claimRef")
-    if claim and claim.get("namespace") in mapping:
-        claim["namespace"] = mapping[claim["namespace"]]
+    if claim and claim.get("namespace"):
+        claim["namespace"] = spec.target_namespace(claim["namespace"])
 
 
 def new_pv_name() -> str:
@@ -58,9 +59,8 @@ def new_pv_name() -> str:
 def restore_native_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, Any]:
     """Velero's handlePVHasNativeSnapshot."""
     old_name = pv["metadata"]["name"]
-    mapping = ctx.plan.spec.namespace_mapping
     rename = _should_rename(ctx, pv)
-    remap_claim_ref_namespace(pv, mapping)
+    remap_claim_ref_namespace(pv, ctx.plan.spec)
     restore_snapshot = rename or _should_restore(ctx, old_name)
     if restore_snapshot:
         reset_volume_binding_info(pv)
@@ -80,9 +80,8 @@ def restore_native_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str
 
 def _should_rename(ctx: RestoreContext, pv: Mapping[str, Any]) -> bool:
     """Rename only when the claim's namespace is remapped and a PV of this name already exists."""
-    mapping = ctx.plan.spec.namespace_mapping
     claim = claim_ref(pv)
-    if not mapping or not claim or claim.get("namespace") not in mapping:
+    if not claim or not ctx.plan.spec.remaps(claim.get("namespace", "")):
         return False
     return ctx.cluster.get("persistentvolumes", pv["metadata"]["name"]) is not None
 

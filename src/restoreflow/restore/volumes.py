@@ -96,7 +96,7 @@ def handle_persistent_volume(ctx: RestoreContext, pv: dict[str, Any]) -> dict[st
     obj = copy.deepcopy(pv)
     if method == RETAIN:
         ctx.log.info("Restoring persistent volume %s as-is (no snapshot, reclaim policy not Delete).", name)
-        remap_claim_ref_namespace(obj, ctx.plan.spec.namespace_mapping)
+        remap_claim_ref_namespace(obj, ctx.plan.spec)
         return reset_volume_binding_info(obj)
     return restore_native_snapshot(ctx, obj)
 
