@@ -204,6 +204,14 @@ class Concurrency:
 
 
 @dataclass(frozen=True)
+class Verify:
+    """Checks after the restore: the restored objects hold what was written; workloads come up."""
+
+    workloads: bool = True  # also wait for readiness
+    timeout: float = 300.0  # seconds the workloads may take
+
+
+@dataclass(frozen=True)
 class RestoreSpec:
     """Velero's Restore spec, field for field, plus restoreflow's groups."""
 
@@ -232,6 +240,7 @@ class RestoreSpec:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retries: Retries = field(default_factory=Retries)
     concurrency: Concurrency = field(default_factory=Concurrency)
+    verify: Verify | None = None  # None: no verification
 
     def target_namespace(self, source_namespace: str) -> str:
         """The namespace an item of `source_namespace` is restored into ("" for cluster-scoped items)."""

@@ -140,10 +140,17 @@ def build_plan(doc: dict[str, Any], source_file: str | None) -> model.RestorePla
                 qps=float(spec["concurrency"]["qps"]),
                 burst=spec["concurrency"]["burst"],
             ),
+            verify=_verify(spec.get("verify")),
         ),
         source_file=source_file,
         document=model.frozen_map(doc),
     )
+
+
+def _verify(verify: dict[str, Any] | None) -> model.Verify | None:
+    if verify is None:
+        return None
+    return model.Verify(workloads=verify["workloads"], timeout=parse_duration(verify["timeout"]))
 
 
 def _snake(name: str) -> str:

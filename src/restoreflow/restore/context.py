@@ -152,6 +152,7 @@ class RestoreContext:
         self.contents: BackupContents | None = None
         self.cluster: Any = None  # restoreflow.cluster.Cluster
         self.dry_run = False  # a preview: writes are server-side dry runs, nothing goes to storage
+        self.verification: Any = None  # restoreflow.restore.verify.Verification, after the verify phase
         self._log_buffer = _LogBuffer(name)
         # one logger per attempt: the uid is shared by a flow run's attempts, and a closed one is disabled
         self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{uuid.uuid4().hex[:8]}")

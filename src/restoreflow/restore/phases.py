@@ -618,6 +618,10 @@ def run_restore(
         restore_volumes(ctx)
         run_hooks(ctx)
         wait_for_operations(ctx)
+        if plan.spec.verify is not None:
+            from restoreflow.restore.verify import verify_restore  # it previews: phases come first
+
+            verify_restore(ctx)
     except RestoreCancelled:
         pass
     except Exception as error:  # the engine broke (a corrupt archive, an API fault, a bug): Failed

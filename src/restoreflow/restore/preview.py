@@ -64,6 +64,8 @@ class ItemPreview:
     errors: list[str] = field(default_factory=list)
     live: dict[str, Any] | None = field(default=None, repr=False)  # redacted, without server fields
     desired: dict[str, Any] | None = field(default=None, repr=False)  # redacted: what would be written
+    found: dict[str, Any] | None = field(default=None, repr=False)  # the live object as read (verify)
+    written: dict[str, Any] | None = field(default=None, repr=False)  # the body the create would send
 
     @property
     def path(self) -> str:
@@ -74,14 +76,10 @@ class ItemPreview:
         """A unified diff, live object -> what would be written (Secret values redacted)."""
         if self.desired is None or self.decision not in (CREATE, RENAME, UPDATE, SKIP_WARNING):
             return ""
-        before = _yaml(self.live).splitlines(keepends=True) if self.live is not None else []
-        after = _yaml(self.desired).splitlines(keepends=True)
-        label = self.path
-        return "".join(difflib.unified_diff(before, after, f"live/{label}", f"restore/{label}"))
+        return unified_diff(self.path, self.live, self.desired)
 
     def to_dict(self, *, diff: bool = False) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("live"), out.pop("desired")
+        out = {k: v for k, v in asdict(self).items() if k not in ("live", "desired", "found", "written")}
         if diff:
             out["diff"] = self.diff()
         return out
@@ -140,11 +138,14 @@ def preview(
     restore_name: str,
     backup_name: str | None = None,
     cancel: threading.Event | None = None,
+    uid: str | None = None,
 ) -> Preview:
-    """Validate, fetch, prepare, then decide every item against server-side dry runs.
+    """Validate, fetch, prepare, then decide every item against server-side dry runs; `uid` is that
+    of the restore to preview again (names some actions derive from it).
 
     Raises ValidationFailed (nothing written) when the restore could not start."""
     ctx = validate(plan, restore_name=restore_name, backup_name=backup_name, cancel=cancel, dry_run=True)
+    ctx.uid = uid or ctx.uid
     try:
         fetch(ctx)
         groups = prepare(ctx)
@@ -271,7 +272,7 @@ class Observer:
             kind=trace.key.resource,
             action=action,
             checked=not trace.unchecked and bool(trace.creates or trace.patches),
-            patch=_redacted(trace.resource, trace.patches[0])
+            patch=redacted(trace.resource, trace.patches[0])
             if decision == UPDATE and trace.patches
             else None,
             transforms=_transforms(trace.stages),
@@ -279,6 +280,7 @@ class Observer:
             errors=trace.errors,
         )
         item.live, item.desired = _diff_pair(trace, decision)
+        item.found, item.written = trace.live, (trace.creates[-1] if trace.creates else None)
         return item
 
     def _decision(self, trace: _Trace, action: str | None, exists: bool) -> tuple[str, str]:
@@ -405,10 +407,10 @@ def _diff_pair(trace: _Trace, decision: str) -> tuple[dict[str, Any] | None, dic
         desired = apply_merge_patch(live, trace.patches[0])
     if desired is not None:
         desired.get("metadata", {}).pop("managedFields", None)
-    return _redacted(trace.resource, live), _redacted(trace.resource, desired, live)
+    return redacted(trace.resource, live), redacted(trace.resource, desired, live)
 
 
-def _redacted(resource: str, obj: Any, other: Mapping[str, Any] | None = None) -> Any:
+def redacted(resource: str, obj: Any, other: Mapping[str, Any] | None = None) -> Any:
     """A Secret (or a patch of one) with its values hidden: `<redacted>`, or `<redacted: differs>`
     where `other` holds another value."""
     if resource != "secrets" or not isinstance(obj, dict):
@@ -428,6 +430,13 @@ def _redacted(resource: str, obj: Any, other: Mapping[str, Any] | None = None) -
     if isinstance(annotations, dict) and annotations.get(LAST_APPLIED):
         annotations[LAST_APPLIED] = REDACTED
     return out
+
+
+def unified_diff(label: str, live: Any, desired: Any) -> str:
+    """`live` -> `desired` as a unified diff of their YAML (pass them redacted)."""
+    before = _yaml(live).splitlines(keepends=True) if live is not None else []
+    after = _yaml(desired).splitlines(keepends=True)
+    return "".join(difflib.unified_diff(before, after, f"live/{label}", f"restore/{label}"))
 
 
 def _yaml(obj: Any) -> str:

@@ -86,6 +86,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
         "apiRetries": {"total": ctx.cluster.total_retries if ctx.cluster else 0, **_retries(ctx)},
         "flowRunId": ctx.flow_run_id,
+        "verification": ctx.verification.summary() if ctx.verification is not None else None,
     }
     return {
         "apiVersion": "restoreflow.dev/v1alpha1",
