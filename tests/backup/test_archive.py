@@ -15,8 +15,8 @@ from restoreflow.backup import (
     BackupStorage,
     ItemError,
     ResourceVersions,
-    version_priority,
 )
+from restoreflow.kube.gvr import version_priority
 
 from .tarballs import Entry, entry, item, json_entry, put_backup, tar_gz
 

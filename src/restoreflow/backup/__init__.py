@@ -5,7 +5,7 @@
 leaves in the BSL; `BackupBuilder` writes Velero-format backups (tests, the demo).
 """
 
-from .archive import BackupArchive, ResourceVersions, item_path, version_priority
+from .archive import BackupArchive, ResourceVersions, item_path
 from .builder import BackupBuilder
 from .errors import BackupError, BackupNotFound, ItemError, RestoreNotFound, ScheduleHasNoBackup
 from .records import RestoreRecords
@@ -28,5 +28,4 @@ __all__ = [
     "item_path",
     "sample_application",
     "sample_backup",
-    "version_priority",
 ]

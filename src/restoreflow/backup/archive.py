@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from restoreflow import codec
+from restoreflow.kube.gvr import version_priority
 
 from .errors import BackupError, ItemError
 from .files import json_kind
@@ -61,16 +62,6 @@ class ResourceVersions:
 
     preferred: str | None  # the source cluster's preferred version (`<v>-preferredversion`)
     versions: tuple[str, ...]  # every version present, in Kubernetes version priority order
-
-
-def version_priority(version: str) -> tuple[int, int, int, str]:
-    """Sort key for Kubernetes version priority: GA, then beta, then alpha (newest first), then others."""
-    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
-    if not match:
-        return (3, 0, 0, version)
-    major, stage, minor = match.groups()
-    level = {None: 0, "beta": 1, "alpha": 2}[stage]
-    return (level, -int(major), -int(minor or 0), "")
 
 
 def item_path(resource_dir: str, namespace: str, name: str, version_dir: str | None = None) -> str:

@@ -8,7 +8,6 @@ API-group-version choice when the backup holds several versions of a resource.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,6 +15,7 @@ from typing import Any
 
 from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.cluster.discovery import GroupVersions, ResourceInfo, resolve_in
+from restoreflow.kube.gvr import sort_versions
 from restoreflow.kube.selectors import Selector, from_label_selector
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestoreSpec
 
@@ -166,23 +166,6 @@ def ordered_resources(high: Iterable[str], low: Iterable[str], backup_resources:
 
 
 # -- API group versions ----------------------------------------------------------------------------
-_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-
-
-def version_priority_key(version: str) -> tuple[int, int, int, str]:
-    """Kubernetes' version priority: GA > beta > alpha, higher numbers first, other strings last."""
-    match = _KUBE_VERSION.match(version)
-    if not match:
-        return (3, 0, 0, version)
-    major, stage, minor = int(match[1]), match[2], int(match[3] or 0)
-    rank = {None: 0, "beta": 1, "alpha": 2}[stage]
-    return (rank, -major, -minor, "")
-
-
-def sort_versions(versions: Iterable[str]) -> list[str]:
-    return sorted(versions, key=version_priority_key)
-
-
 def choose_version(source: GroupVersions, target: GroupVersions | None, user: Sequence[str] = ()) -> str:
     """Velero's rules: the version to restore a resource at, given the target's versions of its group.
 

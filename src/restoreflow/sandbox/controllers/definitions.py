@@ -4,9 +4,9 @@ served; a deleted CRD takes its objects with it."""
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
+from restoreflow.kube.gvr import version_priority
 from restoreflow.sandbox.catalog import ResourceType
 from restoreflow.sandbox.controllers.base import Controller, condition, deletion_started
 from restoreflow.sandbox.store import Event, now
@@ -68,15 +68,6 @@ class DefinitionController(Controller):
 def serving(crd: dict[str, Any]) -> bool:
     conditions = (crd.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
-
-
-def version_priority(version: str) -> tuple[int, int, int, str]:
-    """Kubernetes' version ordering: GA > beta > alpha, higher numbers first, then others by name."""
-    m = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
-    if not m:
-        return (3, 0, 0, version)
-    stage = {None: 0, "beta": 1, "alpha": 2}[m.group(2)]
-    return (stage, -int(m.group(1)), -int(m.group(3) or 0), version)
 
 
 def resource_type(crd: dict[str, Any]) -> ResourceType:
