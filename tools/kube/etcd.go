@@ -32,15 +32,18 @@ func runEtcd() int {
 	cfg.UnsafeNoFsync = *noFsync
 	cfg.QuotaBackendBytes = *quota
 	cfg.LogLevel = "warn"
-	urls := map[string]*[]url.URL{*clientURL: &cfg.ListenClientUrls, *advertise: &cfg.AdvertiseClientUrls}
-	for raw, field := range urls {
-		u, err := url.Parse(raw)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "etcd: invalid URL %q: %v\n", raw, err)
-			return 2
-		}
-		*field = []url.URL{*u}
+	client, err := url.Parse(*clientURL)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "etcd: invalid URL %q: %v\n", *clientURL, err)
+		return 2
 	}
+	advertised, err := url.Parse(*advertise)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "etcd: invalid URL %q: %v\n", *advertise, err)
+		return 2
+	}
+	cfg.ListenClientUrls = []url.URL{*client}
+	cfg.AdvertiseClientUrls = []url.URL{*advertised}
 	peer, err := url.Parse(*peerURL)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "etcd: invalid URL %q: %v\n", *peerURL, err)

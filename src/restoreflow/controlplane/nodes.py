@@ -81,6 +81,9 @@ class NodeSimulator:
         for condition in node["status"].get("conditions") or []:
             condition["lastHeartbeatTime"] = condition["lastTransitionTime"] = _now()
         self.cluster.update_status("nodes", node)
+        # The admission plugin taints a new node not-ready; without the node lifecycle controller
+        # (which would evict pods of a node with no kubelet) the simulator lifts it, as that one would.
+        self.cluster.patch("nodes", self.node, {"spec": {"taints": None}})
 
     def renew_lease(self) -> None:
         import time

@@ -31,7 +31,7 @@ NODE_NAME = "node-1"  # the sandbox's node name, so that backups and tests name 
 START_TIMEOUT = 120.0  # seconds for every component to answer; a cold start on 2 cores takes ~10
 # Controllers that need kubelets are left out: without heartbeats the node lifecycle controller would
 # taint the simulated node and evict every pod.
-CONTROLLERS = "*,-node-lifecycle-controller,-node-ipam-controller,-cloud-node-lifecycle-controller"
+CONTROLLERS = "*,-node-lifecycle-controller,-node-ipam-controller"
 
 
 class ControlPlaneError(Exception):
@@ -196,6 +196,7 @@ class ControlPlane:
             f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
+            "--endpoint-reconciler-type=none",  # it refuses a loopback address; nothing needs the endpoints
             f"--secure-port={port}",
             f"--cert-dir={self.state_dir / 'apiserver'}",
             f"--tls-cert-file={pki.server_cert}",
@@ -242,9 +243,18 @@ class ControlPlane:
     def _install_extras(self, state: PlaneState, *, velero_crds: bool) -> None:
         """What every restore target has (the node, the default StorageClass) and, when asked, Velero's
         CRDs and namespace; waits for the default ServiceAccount that pods need."""
-        from restoreflow.controlplane.setup import prepare_cluster
+        from restoreflow.controlplane.setup import SetupError, prepare_cluster
 
-        prepare_cluster(self.kubeconfig, velero_crds=velero_crds, logs=self.logs)
+        try:
+            prepare_cluster(self.kubeconfig, velero_crds=velero_crds, logs=self.logs)
+        except SetupError:
+            dead = [name for name, pid in state.pids.items() if not _alive(pid)]
+            if not dead:
+                raise
+            tail = _tail(self.logs / f"{dead[0]}.log")
+            raise ControlPlaneError(
+                f"{', '.join(dead)} exited; its log ({self.logs}) ends:\n{tail}"
+            ) from None
 
 
 @contextlib.contextmanager
