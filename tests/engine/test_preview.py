@@ -163,3 +163,80 @@ def test_preview_then_restore_match_item_for_item(sandbox, tmp_path):
     assert planned.resource_list() == done.resource_list
     assert planned.results == done.results
     assert planned.totals() == {"create": 248, "skip": 3, "skip-warning": 2}
+
+
+def service(name, ns, node_port):
+    spec = {
+        "type": "NodePort",
+        "selector": {"app": name},
+        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080, "nodePort": node_port}],
+    }
+    return kube_object("v1", "Service", name, ns, spec=spec)
+
+
+def quota(name, ns, **hard):
+    return kube_object("v1", "ResourceQuota", name, ns, spec={"hard": hard})
+
+
+def test_server_side_dry_run_catches_an_invalid_object_and_a_taken_node_port(sandbox, tmp_path):
+    broken = pod("broken", "shop")
+    del broken["spec"]["containers"][0]["image"]
+    location, _ = write_backup(
+        tmp_path,
+        [
+            namespace("shop"),
+            broken,
+            service("web", "shop", 30080),
+            configmap("fine", "shop"),
+        ],
+    )
+    sandbox.load([namespace("shop"), namespace("other"), service("taken", "other", 30080)])
+    sandbox.clear_requests()
+
+    result = preview(make_plan(sandbox, location, preserve_node_ports=True), restore_name="look")
+
+    items = by_path(result)
+    assert (items["pods/shop/broken"].decision, items["pods/shop/broken"].reason) == (
+        "fail",
+        'error restoring pods/shop/broken: Pod "broken" is invalid: spec.containers[0].image: Required value',
+    )
+    assert items["services/shop/web"].decision == "fail"
+    assert items["services/shop/web"].reason == (
+        'error restoring services/shop/web: Service "web" is invalid: '
+        "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
+    )
+    assert (items["configmaps/shop/fine"].decision, items["configmaps/shop/fine"].checked) == ("create", True)
+    assert writes(sandbox) == []
+
+
+def test_a_quota_already_used_up_refuses_the_dry_run(sandbox, tmp_path):
+    location, _ = write_backup(tmp_path, [namespace("shop"), configmap("extra", "shop")])
+    # with kube-root-ca.crt, which every namespace holds, two ConfigMaps are there already
+    sandbox.load([namespace("shop"), configmap("present", "shop"), quota("objects", "shop", configmaps="2")])
+
+    result = preview(make_plan(sandbox, location), restore_name="look")
+
+    extra = by_path(result)["configmaps/shop/extra"]
+    assert extra.decision == "fail"
+    assert extra.reason == (
+        'error restoring configmaps/shop/extra: configmaps "extra" is forbidden: exceeded quota: objects, '
+        "requested: configmaps=1, used: configmaps=2, limited: configmaps=2"
+    )
+    done = run_restore(make_plan(sandbox, location), restore_name="look")
+    assert done.resource_list == result.resource_list()
+    assert done.results == result.results
+
+
+def test_a_terminating_target_namespace_shows_in_the_preview(sandbox, tmp_path):
+    location, _ = write_backup(tmp_path, [namespace("shop"), configmap("settings", "shop")])
+    gone = namespace("shop")
+    gone["metadata"]["deletionTimestamp"] = "2026-12-06T04:00:00Z"
+    gone["metadata"]["finalizers"] = ["example.com/hold"]
+    gone["status"] = {"phase": "Terminating"}
+    sandbox.load([gone])
+
+    result = preview(make_plan(sandbox, location), restore_name="look")
+
+    settings = by_path(result)["configmaps/shop/settings"]
+    assert settings.decision == "fail"
+    assert "unable to create new content in namespace shop because it is being terminated" in settings.reason

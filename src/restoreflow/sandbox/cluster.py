@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from restoreflow.kube.gvr import split_api_version
-from restoreflow.sandbox import admission, status
+from restoreflow.sandbox import admission, quota, status
 from restoreflow.sandbox.catalog import Catalog, ResourceType, Target
 from restoreflow.sandbox.controllers import Controllers
 from restoreflow.sandbox.controllers.garbage import FOREGROUND, drop_owner
@@ -205,6 +205,11 @@ class Cluster:
         errors = admission.validate_created(rtype, obj) or self._allocate(rtype, obj, None, dry_run)
         if errors:
             raise invalid(rtype.qualified_kind, rtype.group, name, errors)
+        refused = quota.admit_create(self, rtype, obj)
+        if refused is not None:
+            if not dry_run and rtype.kind == "Service" and not rtype.custom:
+                self.allocations.release(obj)  # the API server rolls its allocations back
+            raise refused
         if dry_run:
             return 201, self.served(rtype, obj, target.version)
         return 201, self.served(rtype, self.store.put(rtype, obj), target.version)
