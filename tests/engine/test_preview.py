@@ -240,3 +240,41 @@ def test_a_terminating_target_namespace_shows_in_the_preview(sandbox, tmp_path):
     settings = by_path(result)["configmaps/shop/settings"]
     assert settings.decision == "fail"
     assert "unable to create new content in namespace shop because it is being terminated" in settings.reason
+
+
+def test_storage_class_mapping_and_resource_modifiers_are_transforms(sandbox, tmp_path):
+    claim = kube_object(
+        "v1",
+        "PersistentVolumeClaim",
+        "data",
+        "shop",
+        spec={
+            "storageClassName": "gp2",
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    )
+    location, _ = write_backup(tmp_path, [namespace("shop"), claim, configmap("settings", "shop")])
+    fast = kube_object("storage.k8s.io/v1", "StorageClass", "standard", provisioner="example.com/disks")
+    sandbox.load([namespace("shop"), fast])
+    rules = {
+        "version": "v1",
+        "resourceModifierRules": [
+            {
+                "conditions": {"groupResource": "configmaps", "resourceNameRegex": "^settings$"},
+                "patches": [{"operation": "replace", "path": "/data/key", "value": "drill"}],
+            }
+        ],
+    }
+    transforms = Transforms(storage_class_mapping={"gp2": "standard"}, resource_modifiers=rules)
+
+    result = preview(make_plan(sandbox, location, transforms=transforms), restore_name="look")
+
+    items = by_path(result)
+    assert [(t.step, t.changed) for t in items["persistentvolumeclaims/shop/data"].transforms] == [
+        ("action velero.io/change-storage-class", ["spec.storageClassName"])
+    ]
+    assert [(t.step, t.changed) for t in items["configmaps/shop/settings"].transforms] == [
+        ("resource modifiers", ["data.key"])
+    ]
+    assert items["configmaps/shop/settings"].desired["data"] == {"key": "drill"}
