@@ -38,6 +38,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     convert.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     convert.set_defaults(handler=from_velero_command)
 
+    from restoreflow.cli.preview_cmd import register_plan_preview
+
+    register_plan_preview(sub)
+
 
 def validate_command(args: argparse.Namespace) -> int:
     from restoreflow.plan import PlanError, load_plan

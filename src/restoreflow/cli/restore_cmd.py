@@ -65,6 +65,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_location_flags(delete)
     delete.set_defaults(handler=delete_restores)
 
+    from restoreflow.cli.preview_cmd import register_verify
+
+    register_verify(sub)
+
 
 def _add_list_output_flags(parser: argparse.ArgumentParser) -> None:
     add_output_flag(parser)
