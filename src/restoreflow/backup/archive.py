@@ -17,6 +17,12 @@ entries (their names), never with their size.
 
 The inventory, like Velero's, comes from the classic paths only; version folders serve
 `group_versions()` and versioned reads.
+
+Limits, so a hostile archive costs little: an item over `max_item_bytes` fails alone; more than
+MAX_ENTRIES entries, a tar stream over MAX_TAR_BYTES, or one inflating past the gzip ratio of
+`files.check_inflation` refuses the archive as a bomb, as does a path that appears twice, a format
+version other than 1.x, or any link, device or path leaving the archive. Memory is bounded by the
+entry count (the index) and one item at a time.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from restoreflow import codec
 from restoreflow.kube.gvr import version_priority
 
 from .errors import BackupError, ItemError
-from .files import json_kind
+from .files import SUPPORTED_FORMAT, check_inflation, json_kind
 from .tarstream import TarEntry, TarFormatError, TarReader
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ METADATA_DIR = "metadata"
 CLUSTER_SCOPED_DIR = "cluster"
 NAMESPACE_SCOPED_DIR = "namespaces"
 PREFERRED_VERSION_SUFFIX = "-preferredversion"
+MAX_ENTRIES = 1_000_000  # entries in one archive: Velero writes two per item
+MAX_TAR_BYTES = 64 * 1024**3  # the unpacked tar stream
 _CHUNK = 1 << 20
 _SIZE_BITS = 40  # an entry's (offset, size) packed into one int: sizes below 1 TiB
 
@@ -99,12 +107,20 @@ class BackupArchive:
 
     @classmethod
     def read(
-        cls, stream: IO[bytes], where: str, *, workdir: Path | None = None, max_item_bytes: int
+        cls,
+        stream: IO[bytes],
+        where: str,
+        *,
+        workdir: Path | None = None,
+        max_item_bytes: int,
+        max_entries: int | None = None,
     ) -> BackupArchive:
         """Stream a tar.gz into a new spill folder; BackupError naming the archive when it is unusable."""
         spill_dir = tempfile.mkdtemp(prefix="restoreflow-archive-", dir=workdir)
         try:
-            spilled = _Spiller(where, os.path.join(spill_dir, "entries"), max_item_bytes)
+            spilled = _Spiller(
+                where, os.path.join(spill_dir, "entries"), max_item_bytes, max_entries or MAX_ENTRIES
+            )
             spilled.consume(stream)
             return cls(spilled, spill_dir)
         except BaseException:
@@ -141,6 +157,9 @@ class BackupArchive:
             raise ItemError(path, str(err)) from None
         if not isinstance(obj, dict):
             raise ItemError(path, f"expected a JSON object, got {json_kind(obj)}")
+        problem = _misplaced(obj, resource_dir, namespace, name)
+        if problem:
+            raise ItemError(path, problem)
         return obj
 
     def group_versions(self) -> dict[str, ResourceVersions]:
@@ -210,6 +229,26 @@ class BackupArchive:
         return f"item is {size} bytes, over the {self.max_item_bytes}-byte limit for one item"
 
 
+def _misplaced(obj: dict[str, Any], resource_dir: str, namespace: str, name: str) -> str | None:
+    """What in an item contradicts the place the archive keeps it: a file speaks for itself only."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return "metadata not found"
+    if metadata.get("name") != name:
+        return (
+            f"its metadata.name {_go_quote(str(metadata.get('name')))} differs from its file name {name}.json"
+        )
+    if (metadata.get("namespace") or "") != namespace:
+        folder = f"namespaces/{namespace}" if namespace else CLUSTER_SCOPED_DIR
+        found = _go_quote(str(metadata.get("namespace") or ""))
+        return f"its metadata.namespace {found} differs from its folder {folder}"
+    api_version = str(obj.get("apiVersion") or "")
+    group = api_version.rpartition("/")[0] if "/" in api_version else ""
+    if group != resource_dir.partition(".")[2]:
+        return f"its apiVersion {_go_quote(api_version)} is not in the API group of its folder {resource_dir}"
+    return None
+
+
 def _remove(fd: int, spill_dir: str) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
@@ -229,10 +268,13 @@ def _classic_item(path: str) -> tuple[str, str, str] | None:
 class _Spiller:
     """One pass over the tar stream: check every entry, spill the useful ones, index them."""
 
-    def __init__(self, where: str, spill_file: str, max_item_bytes: int) -> None:
+    def __init__(self, where: str, spill_file: str, max_item_bytes: int, max_entries: int) -> None:
         self.where = where
         self.spill_file = spill_file
         self.max_item_bytes = max_item_bytes
+        self.max_entries = max_entries
+        self.entries = 0
+        self.version = ""
         self.index: _Index = {}
         self.other: dict[str, int] = {}
         self.oversize: dict[str, int] = {}
@@ -257,16 +299,29 @@ class _Spiller:
                 raise BackupError(f"backup archive {self.where} cannot be read: {err}") from None
 
     def _consume(self, stream: IO[bytes], out: IO[bytes]) -> None:
-        with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
-            reader = TarReader(gz)
+        packed = _Counted(stream)
+        with gzip.GzipFile(fileobj=packed, mode="rb") as gz:
+            unpacked = _Inflating(gz, packed, self.where)
+            reader = TarReader(unpacked)
             for entry in reader:
+                self.entries += 1
+                if self.entries > self.max_entries:
+                    self._refuse(f"more than {self.max_entries} entries, the limit: refused as a tar bomb")
                 path = self._checked_path(entry)
                 if path == RESOURCES_DIR or path.startswith(RESOURCES_DIR + "/"):
                     self.saw_resources = True
                 if entry.kind == "file":
                     self._take(path, entry, reader, out)
-            while gz.read(_CHUNK):  # to the end of the gzip stream: its checksum catches truncation
+            while unpacked.read(_CHUNK):  # to the end of the gzip stream: its checksum catches truncation
                 pass
+        if not packed.count:
+            self._refuse("the file is empty (0 bytes), not a gzip file")
+        major = self.version.split(".")[0]
+        if self.version and major != SUPPORTED_FORMAT:
+            self._refuse(
+                f'unsupported backup format version "{self.version}" in {METADATA_DIR}/version '
+                f"(restoreflow reads format {SUPPORTED_FORMAT}.x)"
+            )
 
     def _checked_path(self, entry: TarEntry) -> str:
         """The entry's normalized relative path; BackupError for anything unsafe."""
@@ -300,10 +355,18 @@ class _Spiller:
             key = None
         else:
             return
+        if (
+            path in self.oversize
+            or (key is None and path in self.other)
+            or (key is not None and key[3] in self.index.get(key[:3], ()))
+        ):
+            self._refuse(f"the entry {_go_quote(path)} appears twice: which one to restore is unclear")
         if entry.size > self.max_item_bytes:
             self.oversize[path] = entry.size
             return
         data = reader.read(entry)  # at most one item in memory: the size cap bounds it
+        if path == f"{METADATA_DIR}/version":
+            self.version = data.decode("utf-8", "replace").strip()
         try:
             out.write(data)
         except OSError as err:
@@ -328,6 +391,33 @@ class _Spiller:
             return parts[0], version_dir, parts[2], parts[3].removesuffix(".json")
         self.ignored.append(f"ignoring unexpected file {_go_quote(path)} in the backup archive")
         return None
+
+
+class _Counted:
+    """The compressed stream, counting the bytes read from it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.count += len(data)
+        return data
+
+
+class _Inflating:
+    """The unpacked stream, refusing a gzip bomb as soon as it inflates past the limits."""
+
+    def __init__(self, gz: IO[bytes], packed: _Counted, where: str) -> None:
+        self.gz, self.packed, self.where = gz, packed, f"backup archive {where}"
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.gz.read(size)
+        self.count += len(data)
+        check_inflation(self.count, self.packed.count, self.where, MAX_TAR_BYTES)
+        return data
 
 
 def _plain(name: str) -> bool:

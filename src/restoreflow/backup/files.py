@@ -1,9 +1,18 @@
-"""Small, format-faithful file helpers over fsspec: gzip JSON as Go writes it, atomic writes."""
+"""Small, format-faithful file helpers over fsspec: gzip JSON as Go writes it, atomic writes.
+
+Reading is bounded, whatever a storage location holds: a metadata file (`velero-backup.json`, a
+gzip side file, a restore record) is read up to MAX_FILE_BYTES, a gzip one unpacks to at most
+MAX_UNPACKED_FILE_BYTES, and past INFLATION_GRACE unpacked bytes any gzip stream (the archive too)
+may not unpack to more than MAX_INFLATION times its compressed size: a gzip bomb is refused after
+a few tens of megabytes, not after filling the memory or the disk. JSON nested deeper than the
+parser's stack is an invalid-JSON error naming the file.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import os
 import uuid
@@ -14,6 +23,13 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from .errors import BackupError
+
+SUPPORTED_FORMAT = "1"  # the major backup format version read (Velero writes 1.1.0)
+MAX_FILE_BYTES = 256 * 1024 * 1024  # one metadata file as stored
+MAX_UNPACKED_FILE_BYTES = 512 * 1024 * 1024  # one gzip metadata file unpacked
+MAX_INFLATION = 200  # unpacked bytes per compressed byte; Velero's JSON stays far below (about 10-30)
+INFLATION_GRACE = 64 * 1024 * 1024  # unpacked bytes before the ratio applies (small files may be sparse)
+_CHUNK = 1 << 20
 
 _GO_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -33,10 +49,28 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def gunzip(data: bytes, where: str) -> bytes:
+    """Unpack a gzip file held in memory, within MAX_UNPACKED_FILE_BYTES and MAX_INFLATION."""
+    parts, unpacked = [], 0
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(_CHUNK):
+                unpacked += len(chunk)
+                check_inflation(unpacked, len(data), where, MAX_UNPACKED_FILE_BYTES)
+                parts.append(chunk)
     except (OSError, EOFError, zlib.error) as err:
         raise BackupError(f"{where}: not a valid gzip file: {err}") from None
+    return b"".join(parts)
+
+
+def check_inflation(unpacked: int, packed: int, where: str, limit: int) -> None:
+    """BackupError when a gzip stream unpacks past `limit` bytes or past MAX_INFLATION (a gzip bomb)."""
+    if unpacked > limit:
+        raise BackupError(f"{where}: unpacks to more than {limit} bytes, the limit")
+    if unpacked > INFLATION_GRACE and unpacked > MAX_INFLATION * max(packed, 1):
+        raise BackupError(
+            f"{where}: unpacks to more than {MAX_INFLATION} times its {packed} compressed bytes "
+            f"(over {unpacked} bytes so far): refused as a gzip bomb"
+        )
 
 
 def parse_json(data: bytes, where: str) -> Any:
@@ -44,6 +78,8 @@ def parse_json(data: bytes, where: str) -> Any:
         return json.loads(data)
     except (UnicodeDecodeError, ValueError) as err:
         raise BackupError(f"{where}: invalid JSON: {err}") from None
+    except RecursionError:
+        raise BackupError(f"{where}: invalid JSON: nested too deeply") from None
 
 
 def json_kind(value: Any) -> str:
@@ -64,15 +100,29 @@ def is_local(fs: AbstractFileSystem) -> bool:
 
 
 def read_optional(fs: AbstractFileSystem, path: str, where: str) -> bytes | None:
-    """The file's bytes, or None when it does not exist."""
+    """The file's bytes, or None when it does not exist; BackupError past MAX_FILE_BYTES."""
     try:
-        return fs.cat_file(path)
+        # one GET of at most the limit from an object store (whole, never a mix of two versions);
+        # a local file in chunks, since a read of the limit would reserve all of it at once
+        data = _read_local(path) if is_local(fs) else fs.cat_file(path, start=0, end=MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise BackupError(f"{where}: is a directory, not a file") from None
     except Exception as err:
         raise BackupError(f"{where}: cannot be read: {err}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BackupError(f"{where}: is over {MAX_FILE_BYTES} bytes, the limit for a metadata file")
+    return data
+
+
+def _read_local(path: str) -> bytes:
+    parts, size = [], 0
+    with open(path, "rb") as stream:
+        while size <= MAX_FILE_BYTES and (chunk := stream.read(_CHUNK)):
+            size += len(chunk)
+            parts.append(chunk)
+    return b"".join(parts)
 
 
 def write_atomic(fs: AbstractFileSystem, path: str, data: bytes) -> None:

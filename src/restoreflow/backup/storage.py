@@ -24,7 +24,7 @@ import fsspec
 from fsspec import AbstractFileSystem
 
 from .errors import BackupError, BackupNotFound, ScheduleHasNoBackup
-from .files import gunzip, is_local, json_kind, parse_json, read_optional
+from .files import SUPPORTED_FORMAT, gunzip, is_local, json_kind, parse_json, read_optional
 
 if TYPE_CHECKING:
     from .archive import BackupArchive
@@ -90,6 +90,7 @@ class BackupRecord:
             raise BackupError(f"{where}: expected a JSON object, got {json_kind(doc)}")
         metadata, spec, status = (_section(doc, key, where) for key in ("metadata", "spec", "status"))
         labels = metadata.get("labels") or {}
+        _check_identity(metadata, status, where, name)
         return cls(
             name=name or str(metadata.get("name") or ""),
             phase=str(status.get("phase") or ""),
@@ -105,6 +106,17 @@ class BackupRecord:
             expiration=parse_time(status.get("expiration")),
             raw=doc,
         )
+
+
+def _check_identity(metadata: dict[str, Any], status: dict[str, Any], where: str, name: str | None) -> None:
+    """A record speaks for its own folder's backup, in a format this reader knows."""
+    stated = metadata.get("name")
+    if name and stated and stated != name:
+        raise BackupError(f'{where}: describes backup "{stated}", not "{name}" whose folder holds it')
+    version = str(status.get("formatVersion") or "")
+    if version and version.split(".")[0] != SUPPORTED_FORMAT:
+        supported = f"restoreflow reads format {SUPPORTED_FORMAT}.x"
+        raise BackupError(f'{where}: unsupported backup format version "{version}" ({supported})')
 
 
 def _section(doc: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -315,6 +327,7 @@ class BackupStorage:
         backup: BackupRef,
         workdir: Path | None = None,
         max_item_bytes: int = DEFAULT_MAX_ITEM_BYTES,
+        max_entries: int | None = None,
     ) -> BackupArchive:
         """Stream `<B>.tar.gz` once into a private spill file; use as a context manager."""
         from .archive import BackupArchive
@@ -328,7 +341,9 @@ class BackupStorage:
         except Exception as err:
             raise BackupError(f"backup archive {where} cannot be read: {err}") from None
         with stream:
-            return BackupArchive.read(stream, where, workdir=workdir, max_item_bytes=max_item_bytes)
+            return BackupArchive.read(
+                stream, where, workdir=workdir, max_item_bytes=max_item_bytes, max_entries=max_entries
+            )
 
     @property
     def restores(self) -> RestoreRecords:

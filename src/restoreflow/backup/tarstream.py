@@ -86,6 +86,11 @@ class TarReader:
             overrides = {}
             yield TarEntry(name, kind, size)
 
+    @property
+    def consumed(self) -> int:
+        """Bytes of the tar stream read so far."""
+        return self._consumed
+
     def read(self, entry: TarEntry) -> bytes:
         """The current entry's data (once, before the next iteration step)."""
         return self._take(entry.size, f'the data of "{entry.name}"')

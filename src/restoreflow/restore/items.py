@@ -326,7 +326,7 @@ class ItemRestorer:
         cache_key = (group_resource, api_version, bool(namespace))
         cached = self._infos.get(cache_key)
         if cached is not None:
-            return cached
+            return self._of_kind(cached, kind, obj, namespace, tally)
         info = discovery.resolve(group_resource)
         if info is None:  # not served: write anyway, so the API server's own answer is what we report
             resource, group = parse_group_resource(group_resource)
@@ -335,7 +335,19 @@ class ItemRestorer:
         info = info.at_version(api_version)
         with self._infos_lock:
             self._infos[cache_key] = info
-        return info
+        return self._of_kind(info, kind, obj, namespace, tally)
+
+    def _of_kind(
+        self, info: ResourceInfo, kind: str, obj: dict[str, Any], namespace: str, tally: Tally
+    ) -> ResourceInfo | None:
+        """The resource, unless the item's kind is not the one its folder holds (a hostile backup)."""
+        if info.kind == kind:
+            return info
+        rid = resource_id(info.group_resource, namespace, obj["metadata"].get("name", ""))
+        tally.error(
+            f'error restoring {rid}: its kind "{kind}" is not {info.group_resource}\'s kind "{info.kind}"'
+        )
+        return None
 
     def _create(
         self, info: ResourceInfo, obj: dict[str, Any], rid: str, status: ItemStatus, tally: Tally
