@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, ResourceIdentifier
 from restoreflow.restore import fetch, finalize, prepare, restore_group, validate
+from restoreflow.restore.context import prepared
 from restoreflow.restore.items import ItemRestorer
 from tests.engine.helpers import cluster_role, configmap, make_plan, pod, posts, write_backup
 
@@ -51,7 +52,7 @@ def restore_with(sandbox, tmp_path, **spec):
     ctx = validate(make_plan(sandbox, location, **spec), restore_name="actions")
     fetch(ctx)
     groups = prepare(ctx)
-    ctx.state["restorer"] = ItemRestorer(ctx, ctx.state["filters"], [NeedsRole()])
+    ctx.restorer = ItemRestorer(ctx, prepared(ctx).filters, [NeedsRole()])
     for group in groups:
         restore_group(ctx, group)
     return finalize(ctx)
@@ -113,7 +114,7 @@ def test_concurrent_items_sharing_additional_items_write_each_object_once(sandbo
     ctx = validate(make_plan(sandbox, location, included_resources=("pods",)), restore_name="shared")
     fetch(ctx)
     groups = prepare(ctx)
-    ctx.state["restorer"] = ItemRestorer(ctx, ctx.state["filters"], [NeedsRole()])
+    ctx.restorer = ItemRestorer(ctx, prepared(ctx).filters, [NeedsRole()])
     for group in groups:
         restore_group(ctx, group)
     result = finalize(ctx)
@@ -134,7 +135,7 @@ def test_shared_additional_items_are_created_once(sandbox, tmp_path):
     ctx = validate(plan, restore_name="shared-extras")
     fetch(ctx)
     groups = [g for g in prepare(ctx) if g.resource == "pods"]  # only the pods: the extras come with them
-    ctx.state["restorer"] = ItemRestorer(ctx, ctx.state["filters"], [NeedsRole()])
+    ctx.restorer = ItemRestorer(ctx, prepared(ctx).filters, [NeedsRole()])
     for group in groups:
         restore_group(ctx, group)
     result = finalize(ctx)

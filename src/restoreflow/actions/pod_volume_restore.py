@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, ClusterReader
+from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, RestoreView
 from restoreflow.actions.plugin_config import read_plugin_config
 from restoreflow.restore.volume_pod_restores import volumes_to_restore
 
@@ -145,7 +145,7 @@ class PodVolumeRestoreAction:
         restore = action_input.restore
         transforms = restore.plan.spec.transforms
         config = read_plugin_config(restore, self.name)
-        image = image_from_config(config, self._server_image(restore.cluster, transforms.velero_namespace))
+        image = image_from_config(config, self._server_image(restore, transforms.velero_namespace))
         wait = restore_wait_container(
             image=image, restore_uid=restore.uid, volumes=list(volumes), config=config, pod=pod
         )
@@ -153,10 +153,10 @@ class PodVolumeRestoreAction:
         return ActionResult(item=pod)
 
     @staticmethod
-    def _server_image(reader: ClusterReader, namespace: str) -> str:
+    def _server_image(restore: RestoreView, namespace: str) -> str:
         """The image of the target's Velero server, as Velero reads it, else Velero's release image."""
         try:
-            deployment = reader.get("deployments.apps", "velero", namespace)
+            deployment = restore.cluster.get("deployments.apps", "velero", namespace)
         except Exception as err:  # an unreadable Deployment only changes the default image
             log.debug("cannot read the Velero Deployment: %s", err)
             deployment = None

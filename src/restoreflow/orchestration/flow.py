@@ -281,7 +281,7 @@ class RestoreRun:
             self.stop(ctx, error)
             raise
         finally:
-            if ctx.cluster is not None:
+            if ctx.connected:
                 ctx.cluster.close()
         progress.close(100.0, result.summary())
         self.publish(result)
@@ -340,7 +340,7 @@ class RestoreRun:
         for group in groups:
             run_group = restore_group_phase.with_options(**self.retry, task_run_name=str(group))
             outcome = run_group(ctx, quote(group))  # quote: Prefect would walk its every item (0.3-0.5 s)
-            if group.resource not in ctx.state.get("groups_done", {}):
+            if group.resource not in ctx.outcomes:
                 self.log.info("%s: taken from an earlier attempt of this flow run", group)
             engine.absorb_group(ctx, group, outcome)
 

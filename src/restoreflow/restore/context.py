@@ -10,10 +10,24 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore.results import RestoredItems, Results
+
+if TYPE_CHECKING:
+    from restoreflow.actions.resource_modifiers import ResourceModifiers
+    from restoreflow.backup import BackupArchive, BackupRecord, BackupStorage
+    from restoreflow.cluster import Cluster
+    from restoreflow.restore.hooks import HookRegistry
+    from restoreflow.restore.items import ItemRestorer
+    from restoreflow.restore.outcomes import GroupOutcome
+    from restoreflow.restore.record import RestoreResult
+    from restoreflow.restore.selection import Filters, Resolver, ResourceGroup
+    from restoreflow.restore.verify import Verification
+    from restoreflow.restore.volume_pod_restores import PodVolumeTracker
+
+T = TypeVar("T")
 
 PROGRESS_INTERVAL = 1.0  # seconds between on_progress calls (Velero patches progress once a second)
 STATUS_INTERVAL = 5.0  # seconds between status documents written to the storage location
@@ -83,7 +97,7 @@ class HookStatus:
 class BackupContents:
     """The opened backup: the archive (inventory and items) and the side files."""
 
-    archive: Any  # restoreflow.backup.BackupArchive
+    archive: BackupArchive
     volume_info: list[dict[str, Any]] = field(default_factory=list)
     volume_snapshots: list[dict[str, Any]] = field(default_factory=list)
     pod_volume_backups: list[dict[str, Any]] = field(default_factory=list)
@@ -91,6 +105,30 @@ class BackupContents:
     csi_volume_snapshot_contents: list[dict[str, Any]] = field(default_factory=list)
     csi_volume_snapshot_classes: list[dict[str, Any]] = field(default_factory=list)
     item_operations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What prepare resolved: the resources the target serves, what the plan selects, the groups in order."""
+
+    resolver: Resolver
+    filters: Filters
+    groups: tuple[ResourceGroup, ...]
+
+
+@dataclass
+class PhaseWork:
+    """What the later phases have done, so that a phase called again (a retried task) does not repeat it."""
+
+    volumes_done: bool = False
+    hooks_done: bool = False
+    operations_done: bool = False
+    data_upload_results_deleted: bool = False
+    pod_volume_progress_logged: float | None = None  # monotonic time of the last progress line
+    pod_volume_tracker: PodVolumeTracker | None = None
+    csi_claims: list[tuple[str, str, str]] = field(default_factory=list)  # (namespace, claim, snapshot)
+    operations_started: dict[tuple[str, str], float] = field(default_factory=dict)  # (action, op id)
+    exec_hooks: HookRegistry | None = None
 
 
 class _LogBuffer(logging.Handler):
@@ -113,6 +151,31 @@ class _LogBuffer(logging.Handler):
     def text(self) -> str:
         with self._write_lock:
             return self.buffer.getvalue()
+
+
+class NotYet(AttributeError):
+    """What a phase makes was asked for before that phase ran: a bug in the caller, said plainly."""
+
+
+def opened(value: T | None) -> T:
+    """What validate opened: the storage location, the backup record, the cluster."""
+    if value is None:
+        raise NotYet("the restore was not validated: validate() opens the backup and the cluster")
+    return value
+
+
+def fetched(ctx: RestoreContext) -> BackupContents:
+    """The backup fetch opened."""
+    if ctx.contents is None:
+        raise NotYet("the backup was not fetched: fetch() comes before prepare and restore")
+    return ctx.contents
+
+
+def prepared(ctx: RestoreContext) -> Prepared:
+    """What prepare resolved."""
+    if ctx.prepared is None:
+        raise NotYet("the restore was not prepared: prepare() comes before the restore phase")
+    return ctx.prepared
 
 
 def restore_uid(name: str, flow_run_id: str | None) -> str:
@@ -147,12 +210,19 @@ class RestoreContext:
         self.backup_name: str = plan.spec.source.backup_name or ""
         self.schedule_name: str | None = plan.spec.source.schedule_name
         self.backup: dict[str, Any] = {}
-        self.backup_record: Any = None  # restoreflow.backup.BackupRecord
-        self.storage: Any = None  # restoreflow.backup.BackupStorage
-        self.contents: BackupContents | None = None
-        self.cluster: Any = None  # restoreflow.cluster.Cluster
+        # validate: the storage location, the backup and the target cluster, opened
+        self.backup_record: BackupRecord | None = None
+        self.storage: BackupStorage | None = None
+        self._cluster: Cluster | None = None  # see `cluster`
+        self.modifiers: ResourceModifiers | None = None  # the resource modifier rules, read once
+        self.contents: BackupContents | None = None  # fetch
+        self.prepared: Prepared | None = None  # prepare
+        self.restorer: ItemRestorer | None = None  # restore: made for the first group
+        self.outcomes: dict[str, GroupOutcome] = {}  # restore: each group's outcome, by resource
+        self.work = PhaseWork()  # volumes, hooks, item operations
+        self.result: RestoreResult | None = None  # finalize
         self.dry_run = False  # a preview: writes are server-side dry runs, nothing goes to storage
-        self.verification: Any = None  # restoreflow.restore.verify.Verification, after the verify phase
+        self.verification: Verification | None = None  # after the verify phase
         self._log_buffer = _LogBuffer(name)
         # one logger per attempt: the uid is shared by a flow run's attempts, and a closed one is disabled
         self.log = logging.getLogger(f"restoreflow.restore.run.{name}.{uuid.uuid4().hex[:8]}")
@@ -171,8 +241,6 @@ class RestoreContext:
         self.completion_timestamp: datetime | None = None
         self.validation_errors: list[str] = []
         self.failure_reason: str = ""
-        self.groups: list[Any] | None = None  # set by prepare()
-        self.state: dict[str, Any] = {}  # per-phase bookkeeping (idempotency, engine internals)
         self.lock = threading.RLock()
         self._last_progress = 0.0
         self._last_status = 0.0
@@ -181,6 +249,20 @@ class RestoreContext:
     @property
     def backup_contents(self) -> BackupContents | None:
         return self.contents
+
+    @property
+    def cluster(self) -> Cluster:
+        """The target cluster validate connected to."""
+        return opened(self._cluster)
+
+    @cluster.setter
+    def cluster(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+
+    @property
+    def connected(self) -> bool:
+        """Whether validate got as far as the target cluster."""
+        return self._cluster is not None
 
     # -- shared by the phases --------------------------------------------------------------------
     def target_namespace(self, source_namespace: str) -> str:
@@ -210,8 +292,8 @@ class RestoreContext:
         """Release the archive's work folder, the API connections and the log (nothing is written)."""
         if self.contents is not None and self.contents.archive is not None:
             self.contents.archive.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        if self._cluster is not None:
+            self._cluster.close()
         self.log.removeHandler(self._log_buffer)
         self.log.disabled = True  # a worker still finishing after an interruption has no log to write to
 

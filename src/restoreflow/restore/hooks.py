@@ -23,7 +23,6 @@ from restoreflow.restore.hook_specs import PodExecHook, exec_hooks_for_pod
 if TYPE_CHECKING:
     from restoreflow.restore.context import RestoreContext
 
-REGISTRY_KEY = "exec_hooks"
 POLL_INTERVAL = 0.5
 OUTPUT_LIMIT = 512
 DEADLINE_EXCEEDED = "context deadline exceeded"
@@ -49,7 +48,9 @@ class HookRegistry:
 
 def _registry(ctx: RestoreContext) -> HookRegistry:
     with ctx.lock:
-        return ctx.state.setdefault(REGISTRY_KEY, HookRegistry())
+        if ctx.work.exec_hooks is None:
+            ctx.work.exec_hooks = HookRegistry()
+        return ctx.work.exec_hooks
 
 
 def register_exec_hooks(ctx: RestoreContext, created_pod: dict[str, Any], backup_pod: dict[str, Any]) -> None:

@@ -70,8 +70,8 @@ class ItemRestorer:
     def _resolve_actions(
         self, actions: list[RestoreItemAction]
     ) -> list[tuple[RestoreItemAction, ResolvedAppliesTo]]:
-        resolver = self.ctx.state.get("resolver")
-        canonical = resolver.canonical if resolver else (lambda name: name)
+        prepared = self.ctx.prepared
+        canonical = prepared.resolver.canonical if prepared else (lambda name: name)
         resolved = []
         for action in actions:
             try:

@@ -25,7 +25,6 @@ FIRST_POLL = 0.1  # seconds
 SYNC_PERIOD = 10.0  # Velero's --item-operation-sync-frequency
 TIMED_OUT = "Asynchronous action timed out"
 RUNNING = ("New", "InProgress")
-OPERATIONS_STARTED = "operations_started"  # ctx.state: (action, operation id) -> when it was recorded
 
 
 def record(ctx: RestoreContext, action: str, group_resource: str, namespace: str, name: str, op: str) -> None:
@@ -34,7 +33,7 @@ def record(ctx: RestoreContext, action: str, group_resource: str, namespace: str
     now = time.time()
     with ctx.lock:
         # the record's `created` has whole seconds; the timeout is counted from this exact time
-        ctx.state.setdefault(OPERATIONS_STARTED, {})[(action, op)] = now
+        ctx.work.operations_started[(action, op)] = now
         ctx.item_operations.append(
             {
                 "spec": {
@@ -98,7 +97,7 @@ def _poll(ctx: RestoreContext, operation: dict[str, Any], action: Any) -> None:
         else:
             status["phase"] = "Completed"
         return
-    started = ctx.state.get(OPERATIONS_STARTED, {}).get((spec["restoreItemAction"], spec["operationID"]))
+    started = ctx.work.operations_started.get((spec["restoreItemAction"], spec["operationID"]))
     if (started or _created(status)) + ctx.plan.spec.item_operation_timeout < time.time():
         try:
             action.cancel(spec["operationID"], ctx)

@@ -92,13 +92,13 @@ def mark(ctx: RestoreContext) -> Mark:
             items=len(ctx.restored),
             warnings=_lengths(results["warnings"]),
             errors=_lengths(results["errors"]),
-            retries=dict(ctx.cluster.retry_counts) if ctx.cluster is not None else {},
+            retries=dict(ctx.cluster.retry_counts) if ctx.connected else {},
             operations=len(ctx.item_operations),
             volume_info=len(ctx.restore_volume_info),
             provisioned=frozenset(ctx.pvs_to_provision),
             renamed=dict(ctx.renamed_pvs),
             pod_volumes=frozenset(tuple(r) for r in volumes.pod_volume_restores(ctx)),
-            csi_claims=len(ctx.state.get(volumes.CSI_CLAIMS_KEY, ())),
+            csi_claims=len(ctx.work.csi_claims),
         )
 
 
@@ -121,7 +121,7 @@ def outcome(ctx: RestoreContext, resource: str, size: int, start: Mark, seconds:
             "provisioned": sorted(ctx.pvs_to_provision - start.provisioned),
             "renamed": {k: v for k, v in ctx.renamed_pvs.items() if start.renamed.get(k) != v},
             "podVolumes": [r for r in volumes.pod_volume_restores(ctx) if tuple(r) not in start.pod_volumes],
-            "csiClaims": [list(c) for c in ctx.state.get(volumes.CSI_CLAIMS_KEY, [])[start.csi_claims :]],
+            "csiClaims": [list(c) for c in ctx.work.csi_claims[start.csi_claims :]],
         }
     changes = {k: v for k, v in changes.items() if v}
     return GroupOutcome(resource, size, *(counts[a] for a in ACTIONS), seconds, changes)
@@ -144,11 +144,10 @@ def absorb(ctx: RestoreContext, data: dict[str, Any]) -> GroupOutcome:
     for namespace, pod, name, volume in changes.get("podVolumes", ()):  # waited for in the volumes phase
         volumes.track_pod_volume_restore(ctx, namespace, pod, name, volume)
     with ctx.lock:  # their volume info is written at the end
-        claims = ctx.state.setdefault(volumes.CSI_CLAIMS_KEY, [])
-        claims.extend(tuple(claim) for claim in changes.get("csiClaims", ()))
+        ctx.work.csi_claims.extend((str(a), str(b), str(c)) for a, b, c in changes.get("csiClaims", ()))
     _replay(ctx.results, changes.get("warnings", {}), error=False)
     _replay(ctx.results, changes.get("errors", {}), error=True)
-    if ctx.cluster is not None:
+    if ctx.connected:
         ctx.cluster.retry_counts.update(changes.get("retries", {}))
     with ctx.lock:
         ctx.item_operations.extend(changes.get("operations", ()))
@@ -200,7 +199,7 @@ def _added(result: dict[str, Any], before: dict[str, int]) -> dict[str, Any]:
 
 
 def _retries_added(ctx: RestoreContext, before: dict[str, int]) -> dict[str, int]:
-    if ctx.cluster is None:
+    if not ctx.connected:
         return {}
     now = dict(ctx.cluster.retry_counts)
     return {reason: n - before.get(reason, 0) for reason, n in now.items() if n > before.get(reason, 0)}

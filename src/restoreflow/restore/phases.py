@@ -18,7 +18,16 @@ from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
 from restoreflow.kube.selectors import selectors_problems
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore import hooks, operations, outcomes, volumes
-from restoreflow.restore.context import BackupContents, Progress, ResourceProgress, RestoreContext
+from restoreflow.restore.context import (
+    BackupContents,
+    Prepared,
+    Progress,
+    ResourceProgress,
+    RestoreContext,
+    fetched,
+    opened,
+    prepared,
+)
 from restoreflow.restore.items import ItemRestorer
 from restoreflow.restore.outcomes import GroupOutcome
 from restoreflow.restore.record import RestoreResult, label_errors, status_document
@@ -154,7 +163,7 @@ def _check_modifiers(ctx: RestoreContext) -> list[str]:
     except ImportError:
         return []
     try:
-        ctx.state["modifiers"] = ResourceModifiers.from_plan(ctx)
+        ctx.modifiers = ResourceModifiers.from_plan(ctx)
     except ResourceModifierError as error:
         return [str(error)]
     except (ApiError, ConnectionFault) as error:
@@ -168,19 +177,17 @@ def fetch(ctx: RestoreContext) -> None:
     if ctx.contents is not None:
         return
     ctx.set_phase(step="fetch")
-    storage, record = ctx.storage, ctx.backup_record
-    contents = BackupContents(
-        archive=None,
-        volume_info=storage.volume_info(record),
-        volume_snapshots=storage.volume_snapshots(record),
-        pod_volume_backups=storage.pod_volume_backups(record),
-        csi_volume_snapshots=storage.csi_volume_snapshots(record),
-        csi_volume_snapshot_contents=storage.csi_volume_snapshot_contents(record),
-        csi_volume_snapshot_classes=storage.csi_volume_snapshot_classes(record),
-        item_operations=storage.item_operations(record),
-    )
-    contents.archive = storage.open_archive(record)
-    ctx.contents = contents
+    storage, record = opened(ctx.storage), opened(ctx.backup_record)
+    side_files = {
+        "volume_info": storage.volume_info(record),
+        "volume_snapshots": storage.volume_snapshots(record),
+        "pod_volume_backups": storage.pod_volume_backups(record),
+        "csi_volume_snapshots": storage.csi_volume_snapshots(record),
+        "csi_volume_snapshot_contents": storage.csi_volume_snapshot_contents(record),
+        "csi_volume_snapshot_classes": storage.csi_volume_snapshot_classes(record),
+        "item_operations": storage.item_operations(record),
+    }
+    contents = ctx.contents = BackupContents(archive=storage.open_archive(record), **side_files)
     for warning in contents.archive.warnings:
         if warning.startswith("zero items to be restored"):
             ctx.results.add_velero_warning(warning)
@@ -192,16 +199,14 @@ def fetch(ctx: RestoreContext) -> None:
 # -- phase 3 ---------------------------------------------------------------------------------------
 def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
     """Discovery, filters, versions and order: the groups to restore, before anything is written."""
-    if ctx.groups is not None:
-        return ctx.groups
+    if ctx.prepared is not None:
+        return list(ctx.prepared.groups)
     ctx.set_phase(step="prepare")
-    archive = ctx.contents.archive
+    archive, cluster = fetched(ctx).archive, opened(ctx.cluster)
     inventory: dict[str, dict[str, list[str]]] = archive.inventory
-    ctx.cluster.discovery.refresh()
-    resolver = Resolver(ctx.cluster.discovery.resources, _backup_crds(ctx, inventory))
-    ctx.state["resolver"] = resolver
+    cluster.discovery.refresh()
+    resolver = Resolver(cluster.discovery.resources, _backup_crds(ctx, inventory))
     filters = Filters.from_spec(ctx.plan.spec, resolver.canonical)
-    ctx.state["filters"] = filters
     priorities = ctx.plan.spec.priorities
     first_pass = [resolver.canonical("customresourcedefinitions")]  # CRDs always go first
     order = first_pass + ordered_resources(priorities.high, priorities.low, inventory)
@@ -221,7 +226,7 @@ def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
             if not group.served:
                 ctx.log.warning("the target cluster does not serve %s: its items will fail", resource)
     _choose_versions(ctx, groups)
-    ctx.groups = groups
+    ctx.prepared = Prepared(resolver, filters, tuple(groups))
     with ctx.lock:  # the whole total, once: a progress bar must never see it move
         ctx.progress.total_items = sum(len(g) for g in groups)
         ctx.progress.per_resource = {g.resource: ResourceProgress(total=len(g)) for g in groups}
@@ -323,7 +328,7 @@ def _choose_versions(ctx: RestoreContext, groups: list[ResourceGroup]) -> None:
 # -- phase 4 ---------------------------------------------------------------------------------------
 def restore_group(ctx: RestoreContext, group: ResourceGroup) -> GroupOutcome:
     """Restore one group's items with a pool of workers; the CRD group then waits for its CRDs."""
-    done: dict[str, GroupOutcome] = ctx.state.setdefault("groups_done", {})
+    done = ctx.outcomes
     if group.resource in done:
         return done[group.resource]
     if ctx.cancelled:
@@ -349,7 +354,7 @@ def restore_group(ctx: RestoreContext, group: ResourceGroup) -> GroupOutcome:
 def absorb_group(ctx: RestoreContext, group: ResourceGroup, data: dict[str, Any]) -> GroupOutcome:
     """Take a group's outcome (`GroupOutcome.to_dict()`) from an earlier attempt of this restore
     instead of restoring the group again; nothing to do when this attempt restored the group itself."""
-    done: dict[str, GroupOutcome] = ctx.state.setdefault("groups_done", {})
+    done = ctx.outcomes
     if group.resource in done:
         return done[group.resource]
     if data.get("resource") != group.resource:
@@ -363,12 +368,10 @@ def absorb_group(ctx: RestoreContext, group: ResourceGroup, data: dict[str, Any]
 
 def _restorer(ctx: RestoreContext) -> ItemRestorer:
     with ctx.lock:
-        restorer = ctx.state.get("restorer")
-        if restorer is None:
-            restorer = ctx.state["restorer"] = ItemRestorer(
-                ctx, ctx.state["filters"], _load_actions(ctx), ctx.state.get("modifiers")
-            )
-        return restorer
+        if ctx.restorer is None:
+            filters = prepared(ctx).filters
+            ctx.restorer = ItemRestorer(ctx, filters, _load_actions(ctx), ctx.modifiers)
+        return ctx.restorer
 
 
 def _load_actions(ctx: RestoreContext) -> list[Any]:
@@ -463,32 +466,32 @@ def _wait_for_crd(ctx: RestoreContext, name: str) -> None:
 # -- phases 5 and 6 --------------------------------------------------------------------------------
 def restore_volumes(ctx: RestoreContext) -> None:
     """Wait for the file-system restores of the restored pods (bounded by timeouts.fsBackupRestore)."""
-    if ctx.state.get("volumes_done"):
+    if ctx.work.volumes_done:
         return
     ctx.set_phase(step="volumes")
     volumes.wait_pod_volume_restores(ctx)
     volumes.delete_data_upload_results(ctx)  # Velero's deferred cleanup, at this point of its restore
-    ctx.state["volumes_done"] = True
+    ctx.work.volumes_done = True
     ctx.report_progress(force=True)
 
 
 def run_hooks(ctx: RestoreContext) -> None:
     """Run the post-restore exec hooks registered for the restored pods."""
-    if ctx.state.get("hooks_done"):
+    if ctx.work.hooks_done:
         return
     ctx.set_phase(step="hooks")
     hooks.run_exec_hooks(ctx)
-    ctx.state["hooks_done"] = True
+    ctx.work.hooks_done = True
     ctx.report_progress(force=True)
 
 
 def wait_for_operations(ctx: RestoreContext) -> None:
     """Wait for the async operations item actions started (bounded by itemOperationTimeout)."""
-    if ctx.state.get("operations_done") or not ctx.item_operations:
+    if ctx.work.operations_done or not ctx.item_operations:
         return
     ctx.set_phase(step="operations")
     operations.wait_for_item_operations(ctx, (action for action, _ in _restorer(ctx).actions))
-    ctx.state["operations_done"] = True
+    ctx.work.operations_done = True
     ctx.report_progress(force=True)
 
 
@@ -498,8 +501,8 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
 
     `failure` makes the restore Failed (Velero: the restore could not run, e.g. a corrupt archive).
     """
-    if "result" in ctx.state:
-        return ctx.state["result"]
+    if ctx.result is not None:
+        return ctx.result
     ctx.set_phase(step="finalize")
     if failure is not None:
         reason = failure if isinstance(failure, str) else failure_reason(failure)
@@ -508,11 +511,11 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
     elif ctx.cancelled and not ctx.validation_errors:
         ctx.failure_reason = "restore cancelled"
     volumes.delete_data_upload_results(ctx)  # also when the restore stopped before its volumes phase
-    if ctx.cluster is not None and failure is None and not ctx.cancelled:
+    if ctx.connected and failure is None and not ctx.cancelled:
         volumes.record_csi_volume_info(ctx)
     phase = _final_phase(ctx)
     ctx.completion_timestamp = datetime.now(UTC)
-    if ctx.cluster is not None and ctx.cluster.total_retries:
+    if ctx.connected and ctx.cluster.total_retries:
         ctx.log.info("retried %d API calls: %s", ctx.cluster.total_retries, dict(ctx.cluster.retry_counts))
     ctx.log.info("restore %s finished: %s", ctx.name, phase)
     result = RestoreResult(
@@ -527,13 +530,13 @@ def finalize(ctx: RestoreContext, failure: BaseException | str | None = None) ->
         status=status_document(ctx, phase),
         failure_reason=ctx.failure_reason,
         validation_errors=list(ctx.validation_errors),
-        retries=ctx.cluster.total_retries if ctx.cluster else 0,
+        retries=ctx.cluster.total_retries if ctx.connected else 0,
     )
     ctx.progress.phase = phase
     ctx.report_progress(force=True)
     _write_record(ctx, result)
     ctx.close()
-    ctx.state["result"] = result
+    ctx.result = result
     return result
 
 

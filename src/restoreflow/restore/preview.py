@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from restoreflow.cluster import ResourceInfo
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestorePlan
-from restoreflow.restore.context import RestoreContext
+from restoreflow.restore.context import RestoreContext, prepared
 from restoreflow.restore.dry_run import DryRunCluster
 from restoreflow.restore.metadata import clone, reset_metadata_and_status, resource_key
 from restoreflow.restore.patches import apply_merge_patch
@@ -333,7 +333,7 @@ class ObservedResults(Results):
 # -- what was not selected --------------------------------------------------------------------------
 def _excluded(ctx: RestoreContext, selected: set[tuple[str, str, str]]) -> list[ItemPreview]:
     """Every item of the backup that prepare left out, with the filter that left it out."""
-    filters: Filters = ctx.state["filters"]
+    filters = prepared(ctx).filters
     out = []
     for resource, by_namespace in sorted(ctx.contents.archive.inventory.items()):
         for namespace, names in sorted(by_namespace.items()):

@@ -84,7 +84,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         **_operation_counts(ctx.item_operations),
         "counts": counts,
         "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
-        "apiRetries": {"total": ctx.cluster.total_retries if ctx.cluster else 0, **_retries(ctx)},
+        "apiRetries": {"total": ctx.cluster.total_retries if ctx.connected else 0, **_retries(ctx)},
         "flowRunId": ctx.flow_run_id,
         "verification": ctx.verification.summary() if ctx.verification is not None else None,
     }
@@ -129,7 +129,7 @@ def label_errors(labels: Mapping[str, str]) -> list[str]:
 
 
 def _retries(ctx: Any) -> dict[str, int]:
-    if ctx.cluster is None:
+    if not ctx.connected:
         return {}
     return {"byReason": dict(sorted(ctx.cluster.retry_counts.items()))} if ctx.cluster.retry_counts else {}
 

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 NATIVE, PROVISION, RETAIN = "native", "provision", "retain"
 PVC_NAME_ANNOTATION = "velero.io/pvc-name"
-TRACKER_KEY = "pod_volume_tracker"
 PROGRESS_LOG_INTERVAL = 5.0
 
 
@@ -131,11 +130,11 @@ def _has_data_upload_result(ctx: RestoreContext, claim: Mapping[str, Any]) -> bo
 def delete_data_upload_results(ctx: RestoreContext) -> None:
     """Velero's deferred cleanup: once the items are restored, the DataUploadResult ConfigMaps that
     `velero.io/dataupload` left for the claims go (one delete-collection call); once per restore."""
-    if ctx.state.get("data_upload_results_deleted") or ctx.cluster is None:
+    if ctx.work.data_upload_results_deleted or not ctx.connected or ctx.prepared is None:
         return
-    if not any(g.resource == dataupload.DATA_UPLOADS and len(g) for g in ctx.groups or ()):
+    if not any(g.resource == dataupload.DATA_UPLOADS and len(g) for g in ctx.prepared.groups):
         return
-    ctx.state["data_upload_results_deleted"] = True
+    ctx.work.data_upload_results_deleted = True
     namespace = ctx.plan.spec.transforms.velero_namespace
     selector = dataupload.data_upload_results_selector(ctx.uid)
     try:
@@ -174,7 +173,9 @@ def pod_volume_restores(ctx: RestoreContext) -> list[list[str]]:
 
 def _tracker(ctx: RestoreContext) -> pvr.PodVolumeTracker:
     with ctx.lock:
-        return ctx.state.setdefault(TRACKER_KEY, pvr.PodVolumeTracker())
+        if ctx.work.pod_volume_tracker is None:
+            ctx.work.pod_volume_tracker = pvr.PodVolumeTracker()
+        return ctx.work.pod_volume_tracker
 
 
 def _resources_included(ctx: RestoreContext) -> bool:
@@ -349,10 +350,10 @@ def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker, force:
     with ctx.lock:
         ctx.progress.volumes_total = progress.total
         ctx.progress.volumes_done = progress.done
-        last = ctx.state.get("pod_volume_progress_logged")
+        last = ctx.work.pod_volume_progress_logged
         due = force or last is None or time.monotonic() >= last + PROGRESS_LOG_INTERVAL
         if due:
-            ctx.state["pod_volume_progress_logged"] = time.monotonic()
+            ctx.work.pod_volume_progress_logged = time.monotonic()
     if due:
         ctx.log.info(
             "pod volume restores: %d of %d done (%d failed), %d of %d bytes restored",
@@ -366,7 +367,6 @@ def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker, force:
 
 
 # -- restore volume info for CSI snapshots and data movement ------------------------------------------
-CSI_CLAIMS_KEY = "csi_claims"
 VOLUME_SNAPSHOT_HANDLE = "velero.io/csi-volumesnapshot-handle"
 CSI_DRIVER_NAME = "velero.io/csi-driver-name"
 ASYNC_OPERATION_ID = "velero.io/async-operation-id"
@@ -378,14 +378,14 @@ def track_csi_claim(ctx: RestoreContext, claim: Mapping[str, Any]) -> None:
     if source.get("kind") == "VolumeSnapshot":
         meta = claim["metadata"]
         with ctx.lock:
-            ctx.state.setdefault(CSI_CLAIMS_KEY, []).append((meta["namespace"], meta["name"], source["name"]))
+            ctx.work.csi_claims.append((meta["namespace"], meta["name"], source["name"]))
 
 
 def record_csi_volume_info(ctx: RestoreContext) -> None:
     """Velero's RestoreVolumeInfo entries (`restoreMethod: CSISnapshot`) for the claims restored from
     CSI snapshots and for the DataDownloads of moved snapshot data, read at the end of the restore."""
     with ctx.lock:
-        claims = list(ctx.state.pop(CSI_CLAIMS_KEY, ()))
+        claims, ctx.work.csi_claims = ctx.work.csi_claims, []
     for namespace, name, snapshot_name in claims:
         snapshot = _read(ctx, "volumesnapshots.snapshot.storage.k8s.io", snapshot_name, namespace) or {}
         annotations = (snapshot.get("metadata") or {}).get("annotations") or {}
