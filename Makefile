@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup kube demo demo-real test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# kube-apiserver, etcd, kube-controller-manager, kube-scheduler: from KUBEBUILDER_ASSETS, else built once
+# from Kubernetes' Go modules (tools/kube) into ~/.cache/restoreflow (about 6-10 minutes the first time).
+kube: $(STAMP)
+	$(BIN)/restoreflow cluster build
+
 demo: $(STAMP)
 	$(BIN)/restoreflow demo
 
-test: $(STAMP)
+demo-real: kube
+	$(BIN)/restoreflow demo --cluster real
+
+test: kube
 	$(BIN)/python -m pytest -n auto -q
 
-bench: $(STAMP)
+bench: kube
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -100,9 +100,33 @@ def test_strategic_merge_directives() -> None:
         {"name": "b", "$patch": "delete"}, {"name": "c"}, volumes=[{"name": "v2"}], tolerations=[{"key": "y"}]
     )
     spec = apply_strategic_merge_patch(target, patch)["spec"]["template"]["spec"]
-    assert spec["containers"] == [{"name": "a"}, {"name": "c"}]
-    assert spec["volumes"] == [{"name": "v1"}, {"name": "v2"}]
+    # kube-apiserver's order: an element new to the list goes before the live ones (normalizeElementOrder)
+    assert spec["containers"] == [{"name": "c"}, {"name": "a"}]
+    assert spec["volumes"] == [{"name": "v2"}, {"name": "v1"}]
     assert spec["tolerations"] == [{"key": "y"}]  # no merge key: replaced
+
+
+@pytest.mark.parametrize(
+    ("live", "patch", "merged"),
+    [  # each row as kube-apiserver v1.37 answered it
+        (["a", "b"], [{"name": "b", "$patch": "delete"}, {"name": "c"}], ["c", "a"]),
+        (["a", "b"], [{"name": "c"}], ["c", "a", "b"]),
+        (["a", "b"], [{"name": "b"}, {"name": "c"}], ["a", "b", "c"]),
+        (["a", "b", "d"], [{"name": "c"}, {"name": "b"}], ["c", "a", "b", "d"]),
+        (["a", "b", "d"], [{"name": "d"}, {"name": "c"}, {"name": "a"}], ["b", "d", "c", "a"]),
+    ],
+)
+def test_strategic_merge_orders_lists_as_the_api_server_does(live, patch, merged) -> None:
+    target = deployment(*({"name": n} for n in live))
+    result = apply_strategic_merge_patch(target, deployment(*patch))
+    assert [c["name"] for c in result["spec"]["template"]["spec"]["containers"]] == merged
+
+
+def test_strategic_merge_puts_new_finalizers_first() -> None:
+    result = apply_strategic_merge_patch(
+        {"metadata": {"finalizers": ["x/b"]}}, {"metadata": {"finalizers": ["x/a"]}}
+    )
+    assert result["metadata"]["finalizers"] == ["x/a", "x/b"]
 
 
 def test_strategic_merge_service_ports_by_port_and_finalizers_as_a_set() -> None:

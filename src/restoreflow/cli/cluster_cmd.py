@@ -38,6 +38,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="install Velero's CRDs and namespace, as `sandbox serve` does",
     )
     up.set_defaults(handler=run_up)
+    build = sub.add_parser(
+        "build",
+        help="build (or find) the control plane's programs",
+        description="Find kube-apiserver, etcd, kube-controller-manager and kube-scheduler in "
+        "KUBEBUILDER_ASSETS, else build them once from Kubernetes' Go modules into the cache "
+        "($RESTOREFLOW_CACHE, ~/.cache/restoreflow); print where each comes from.",
+    )
+    build.set_defaults(handler=run_build)
     down = sub.add_parser("down", help="stop the control plane", description="Stop every component.")
     _state_flag(down)
     down.set_defaults(handler=run_down)
@@ -72,6 +80,18 @@ def run_up(args: argparse.Namespace) -> int:
         f"logs: {plane.logs}; stop it with: restoreflow cluster down"
         + (f" --state {args.state}" if args.state else "")
     )
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from restoreflow.controlplane import BinariesError, find_binaries
+
+    try:
+        binaries = find_binaries(say=lambda text: print(text, file=sys.stderr, flush=True))
+    except BinariesError as err:
+        raise CliError(str(err)) from None
+    for name, path in binaries.paths.items():
+        print(f"{name:<24} {path}  ({binaries.origin[name]})")
     return 0
 
 

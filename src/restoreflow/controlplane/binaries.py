@@ -17,6 +17,7 @@ KUBERNETES_VERSION = "v1.37.2"
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # envtest's assets hold these two; the others always come from our build unless the folder has them.
 ENVTEST_COMPONENTS = ("etcd", "kube-apiserver")
+GO_FALLBACKS = ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")  # where Go's installers put it
 
 
 class BinariesError(Exception):
@@ -100,7 +101,7 @@ def built_program(*, build: bool = True, say: Callable[[str], None] | None = Non
 
 
 def _go_build(source: Path, program: Path, say: Callable[[str], None]) -> None:
-    go = shutil.which("go")
+    go = shutil.which("go") or next((g for g in GO_FALLBACKS if _executable(Path(g))), None)
     if go is None:
         raise BinariesError(
             "building kube-apiserver needs Go (1.26+) on PATH, or KUBEBUILDER_ASSETS with envtest's binaries"

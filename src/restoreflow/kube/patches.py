@@ -201,10 +201,13 @@ def _merge_list(target: Any, patch: list[Any], field: str, parent_field: str | N
     if any(isinstance(p, dict) and p.get("$patch") == "replace" for p in patch):
         return [copy.deepcopy(p) for p in patch if not (isinstance(p, dict) and "$patch" in p)]
     if field in MERGED_PRIMITIVE_LISTS:
-        return current + [copy.deepcopy(v) for v in patch if v not in current]
+        known = [(current.index(v) if v in current else None, copy.deepcopy(v)) for v in patch]
+        return _element_order(known, [(i, v) for i, v in enumerate(current) if v not in patch])
     key = _merge_key(field, parent_field)
     if key is None or not all(isinstance(p, dict) for p in patch):
         return [copy.deepcopy(p) for p in patch]
+    patched: list[tuple[int | None, Any]] = []  # (position in the live list, merged element)
+    deleted: set[int] = set()
     for element in patch:
         if key not in element:
             raise PatchError(f"strategic merge patch: an element of {field} lacks its merge key {key!r}")
@@ -218,9 +221,34 @@ def _merge_list(target: Any, patch: list[Any], field: str, parent_field: str | N
         )
         if element.get("$patch") == "delete":
             if position is not None:
-                del current[position]
+                deleted.add(position)
         elif position is None:
-            current.append(_merge_map({}, element, field))
+            patched.append((None, _merge_map({}, element, field)))
         else:
-            current[position] = _merge_map(current[position], element, field)
-    return current
+            patched.append((position, _merge_map(current[position], element, field)))
+            deleted.add(position)
+    live_only = [(i, c) for i, c in enumerate(current) if i not in deleted]
+    return _element_order(patched, live_only)
+
+
+def _element_order(patched: list[tuple[int | None, Any]], live_only: list[tuple[int, Any]]) -> list[Any]:
+    """The API server's order for a merged list (apimachinery's normalizeElementOrder): the patch's
+    elements in patch order and the live-only ones in live order, interleaved by live position; an
+    element new to the list goes before the live-only element it is compared with."""
+    merged: list[Any] = []
+    i = j = 0
+    while i < len(patched) or j < len(live_only):
+        if j >= len(live_only):
+            take_patched = True
+        elif i >= len(patched):
+            take_patched = False
+        else:
+            position = patched[i][0]
+            take_patched = position is None or position < live_only[j][0]
+        if take_patched:
+            merged.append(patched[i][1])
+            i += 1
+        else:
+            merged.append(live_only[j][1])
+            j += 1
+    return merged

@@ -386,6 +386,10 @@ def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
         spec.setdefault("volumeMode", "Filesystem")
     elif kind == "Job":
         default_job_spec(obj.setdefault("spec", {}))
+    elif kind == "PodTemplate":
+        template_spec = (obj.get("template") or {}).get("spec")
+        if isinstance(template_spec, dict):
+            default_pod_spec(template_spec)
     else:
         _default_simple(kind, obj)
 

@@ -36,7 +36,8 @@ RETURNS_DELETED = frozenset(
 TRACKS_GENERATION = frozenset(
     {
         "deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps",
-        "replicationcontrollers", "jobs.batch", "cronjobs.batch", "horizontalpodautoscalers.autoscaling",
+        "replicationcontrollers", "podtemplates", "jobs.batch", "cronjobs.batch",
+        "horizontalpodautoscalers.autoscaling",
         "networkpolicies.networking.k8s.io", "ingresses.networking.k8s.io", "poddisruptionbudgets.policy",
         "customresourcedefinitions.apiextensions.k8s.io",
         "mutatingwebhookconfigurations.admissionregistration.k8s.io",

@@ -105,6 +105,26 @@ class Cluster:
                 return rtype
         raise KeyError(f"no resource of kind {kind!r} in {api_version!r} is served")
 
+    def _check_kind(self, rtype: ResourceType, version: str, obj: dict[str, Any]) -> None:
+        """A body of another kind than the URL's: the decoder refuses a built-in one (400), validation a
+        custom resource (422), as kube-apiserver does; an absent kind is taken from the URL."""
+        sent = obj.get("kind")
+        if not sent or sent == rtype.kind:
+            return
+        if rtype.custom:
+            error = FieldError("FieldValueInvalid", "kind", sent, f"must be {rtype.kind}")
+            name = (obj.get("metadata") or {}).get("name", "")
+            raise invalid(f"{sent}.{rtype.group}", rtype.group, name, [error])
+        try:
+            self.catalog_kind(rtype.api_version(version), sent)
+        except KeyError:
+            return
+        internal = rtype.group.split(".")[0] or "core"
+        raise status.bad_request(
+            f'{sent} in version "{version}" cannot be handled as a {rtype.kind}: '
+            f"converting ({version}.{sent}) to ({internal}.{rtype.kind}): unknown conversion"
+        )
+
     def _gr(self, rtype: ResourceType) -> tuple[str, str]:
         return rtype.group, rtype.resource
 
@@ -181,6 +201,7 @@ class Cluster:
         if meta.get("resourceVersion"):
             raise status.internal("resourceVersion should not be set on objects to be created")
         _check_api_version(obj, rtype.api_version(target.version))
+        self._check_kind(rtype, target.version, obj)
         obj["apiVersion"], obj["kind"] = rtype.api_version(target.version), rtype.kind
         self._validate(rtype, obj, creating=True)
         if not meta.get("name"):
