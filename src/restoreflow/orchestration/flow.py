@@ -46,9 +46,11 @@ from restoreflow.describe import describe_restore
 from restoreflow.orchestration.cancel import CancellationWatch
 from restoreflow.orchestration.locking import hold_target, limit_names
 from restoreflow.orchestration.observe import ProgressArtifact, RestoreEvents, publish_summary
+from restoreflow.orchestration.review import publish_verification, run_preview
 from restoreflow.plan import PlanError, load_plan, load_plan_text
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore import outcomes
+from restoreflow.restore.verify import verify_restore
 
 TIMEOUT_GRACE = 30.0  # seconds past the engine's own deadline before Prefect's backstop fires
 
@@ -184,6 +186,14 @@ def hooks_phase(ctx: Any) -> None:
 def operations_phase(ctx: Any) -> None:
     with phase_logs(ctx):
         engine.wait_for_operations(ctx)
+
+
+@task(name="verify", **PHASE_TASK)
+def verify_phase(ctx: Any) -> None:
+    with phase_logs(ctx):
+        verification = verify_restore(ctx)
+    if verification is not None:
+        publish_verification(ctx.name, verification)
 
 
 @task(name="finalize", **PHASE_TASK)
@@ -333,6 +343,8 @@ class RestoreRun:
             if ctx.item_operations:  # Velero's WaitingForPluginOperations, only when an action started any
                 timeout = self.plan.spec.item_operation_timeout + TIMEOUT_GRACE
                 self.phase("operations", operations_phase, ctx, timeout=timeout)
+            if self.plan.spec.verify is not None:  # a failed verification makes it PartiallyFailed
+                self.phase("verify", verify_phase, ctx)
 
     def restore_groups(self, ctx: Any, groups: list[Any]) -> None:
         """One task per resource group, strictly in order. On a retry of the flow run, a group that an
@@ -407,6 +419,7 @@ def restore(
     backup_name: str | None = None,
     restore_name: str | None = None,
     labels: dict[str, str] | None = None,
+    dry_run: bool = False,
 ) -> State:
     """Restore a Velero backup as a restore plan says.
 
@@ -415,6 +428,7 @@ def restore(
         backup_name: restore this backup instead of the plan's backup or schedule.
         restore_name: the restore's name (default `<plan name>-<YYYYMMDDHHMMSS>`).
         labels: labels recorded on the restore (`restoreflow restore get --show-labels`).
+        dry_run: only preview: decide every item with server-side dry runs, write nothing.
     """
     try:
         restore_plan = read_plan(plan)
@@ -426,4 +440,6 @@ def restore(
         )
     name = restore_name or default_restore_name(restore_plan.name)
     _rename_flow_run(name)
+    if dry_run:
+        return run_preview(restore_plan, name, backup_name)
     return RestoreRun(restore_plan, name, backup_name, dict(labels or {})).execute()
