@@ -16,8 +16,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 JsonPath = tuple[str | int, ...]
+MAX_VALUES = 100_000  # values in one plan, aliases expanded: a few hundred is typical, a bomb is billions
 Mark = tuple[int, int]  # 0-based line and column, as ruamel.yaml counts
 
 _TAG = "tag:yaml.org,2002:"
@@ -82,11 +84,23 @@ def parse_yaml(text: str) -> Parsed:
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(text)
+        builder = _Builder(yaml)
+        data = builder.build(root, ()) if root is not None else None
     except MarkedYAMLError as err:
         raise YamlSyntaxError(_syntax_message(err), _mark_of(err)) from None
-    builder = _Builder(yaml)
-    data = builder.build(root, ()) if root is not None else None
+    except ReaderError as err:
+        what = f"#x{err.character:04x}" if isinstance(err.character, int) else repr(err.character)
+        raise YamlSyntaxError(
+            f"YAML syntax error: unacceptable character {what}: {err.reason}", _position(text, err.position)
+        ) from None
+    except RecursionError:
+        raise YamlSyntaxError("YAML syntax error: the document is nested too deeply", (0, 0)) from None
     return Parsed(data, builder.positions, builder.problems)
+
+
+def _position(text: str, offset: int) -> Mark:
+    before = text[:offset]
+    return (before.count("\n"), offset - (before.rfind("\n") + 1))
 
 
 def _syntax_message(err: MarkedYAMLError) -> str:
@@ -107,8 +121,28 @@ class _Builder:
         self.constructor = yaml.constructor
         self.positions = Positions()
         self.problems: list[tuple[Mark, JsonPath, str]] = []
+        self.values = 0
+        self.open: set[int] = set()  # the collections being built: an alias to one of them is a cycle
 
     def build(self, node: Node, path: JsonPath) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlSyntaxError(
+                f"YAML syntax error: more than {MAX_VALUES} values once aliases are expanded", _start(node)
+            )
+        if id(node) in self.open:
+            raise YamlSyntaxError(
+                "YAML syntax error: an alias refers to a value that contains it", _start(node)
+            )
+        if isinstance(node, ScalarNode):
+            return self._build(node, path)
+        self.open.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _build(self, node: Node, path: JsonPath) -> Any:
         block = not isinstance(node, ScalarNode) and not node.flow_style
         # A block collection starts on the line after its key, and an empty value (`key:` alone)
         # where the next token does: point at the key instead.
