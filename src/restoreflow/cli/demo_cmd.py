@@ -1,4 +1,5 @@
-"""`restoreflow demo` (`make demo`): restore the demo backup into a fresh sandbox through Prefect.
+"""`restoreflow demo` (`make demo`): restore the demo backup into a fresh sandbox through Prefect
+(`--cluster real`, `make demo-real`: into a real control plane).
 
 Everything lives under `.demo/` in the working directory: the backup storage location
 (`.demo/backups`), the sandbox's kubeconfig (`.demo/kubeconfig`) and Prefect's home
@@ -9,8 +10,10 @@ Prefect UI afterwards and nothing outside the folder changes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--dir", default=".demo", type=Path, help="where the demo keeps its files (default .demo)"
     )
     parser.add_argument("--name", help="restore name (default demo-<YYYYMMDDHHMMSS>)")
+    parser.add_argument(
+        "--cluster",
+        choices=("sandbox", "real"),
+        default="sandbox",
+        help="restore into the sandbox (default: starts in a second) or a real control plane "
+        "(kube-apiserver, etcd, controllers, scheduler; built from Kubernetes' modules on first use)",
+    )
+    parser.add_argument(
+        "--keep-cluster", action="store_true", help="with --cluster real: leave it running afterwards"
+    )
     parser.set_defaults(handler=run_demo)
 
 
@@ -53,22 +66,70 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     _isolate_prefect(workdir / "prefect")
     from restoreflow.backup import BackupStorage, sample_backup
-    from restoreflow.sandbox import start_sandbox
 
     started = time.monotonic()
     name = args.name or f"demo-{datetime.now(UTC):%Y%m%d%H%M%S}"
     storage = BackupStorage.open(workdir / "backups", create=True)
     backup = sample_backup(storage, "demo-backup")
     print(f"Wrote backup {backup.name} to {workdir / 'backups'}")
-    with start_sandbox(velero_crds=True, kubeconfig=str(workdir / "kubeconfig")) as sandbox:
-        print(
-            f"Sandbox API server (a local test double) at {sandbox.url}; kubeconfig {workdir / 'kubeconfig'}"
-        )
+    with _target(args, workdir):
         print("Starting Prefect (embedded server) and running the restore flow...")
         state = _run_flow(_plan_parameter(workdir), name)
+        if args.cluster == "real":
+            _show_restored(workdir / "kubeconfig")
     record = _read_record(storage, name)
     _print_outcome(storage, name, record, time.monotonic() - started)
     return 0 if state == "Completed" else 1
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
+    """The restore's target for the block, its kubeconfig at <dir>/kubeconfig (where the plan looks)."""
+    kubeconfig = workdir / "kubeconfig"
+    if args.cluster == "sandbox":
+        from restoreflow.sandbox import start_sandbox
+
+        with start_sandbox(velero_crds=True, kubeconfig=str(kubeconfig)) as sandbox:
+            print(f"Sandbox API server (a local test double) at {sandbox.url}; kubeconfig {kubeconfig}")
+            yield
+        return
+    from restoreflow.controlplane import BinariesError, ControlPlane, ControlPlaneError
+    from restoreflow.controlplane.setup import SetupError
+
+    plane = ControlPlane(workdir / "cluster", kubeconfig=str(kubeconfig))
+    print("Starting a real control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler...")
+    try:
+        state = plane.start(velero_crds=True, say=print)
+    except (BinariesError, ControlPlaneError, SetupError) as err:
+        raise CliError(str(err)) from None
+    print(f"kube-apiserver {state.version} at {state.server}; kubeconfig {kubeconfig}")
+    try:
+        yield
+    finally:
+        if args.keep_cluster:
+            print(f"The control plane keeps running: restoreflow cluster down --state {workdir / 'cluster'}")
+        else:
+            plane.stop()
+
+
+def _show_restored(kubeconfig: Path) -> None:
+    """What the restore left in the cluster, read back with the official client."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=str(kubeconfig))
+    with api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        print("\nIn the cluster now (read with the kubernetes client):")
+        for deploy in apps.list_namespaced_deployment("shop").items:
+            ready = deploy.status.ready_replicas or 0
+            print(f"  deployment/{deploy.metadata.name:<20} {ready}/{deploy.spec.replicas} ready")
+        for pod in core.list_namespaced_pod("shop").items:
+            print(f"  pod/{pod.metadata.name:<27} {pod.status.phase} on {pod.spec.node_name}")
+        for svc in core.list_namespaced_service("shop").items:
+            print(f"  service/{svc.metadata.name:<23} {svc.spec.type} {svc.spec.cluster_ip}")
+        for pvc in core.list_namespaced_persistent_volume_claim("shop").items:
+            volume = pvc.spec.volume_name or ""
+            print(f"  persistentvolumeclaim/{pvc.metadata.name:<9} {pvc.status.phase} {volume}")
 
 
 def _run_flow(plan: str, name: str) -> str:
