@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("restore", "restoreflow.cli.restore_cmd", "create, get, describe, log and delete restores"),
     ("backup", "restoreflow.cli.backup_cmd", "list and describe backups in a storage location"),
     ("sandbox", "restoreflow.cli.sandbox_cmd", "run the local Kubernetes API server (a test double)"),
+    ("cluster", "restoreflow.cli.cluster_cmd", "run a real Kubernetes control plane on loopback"),
     ("demo", "restoreflow.cli.demo_cmd", "restore the demo backup into a fresh sandbox"),
 ]
 
