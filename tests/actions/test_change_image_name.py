@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from restoreflow.actions.change_image_name import ChangeImageNameAction, replace_image
-from restoreflow.actions.matching import action_applies
+from restoreflow.restore.matching import action_applies
 from tests.actions.views import View, make_plan, run
 
 

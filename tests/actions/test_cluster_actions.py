@@ -11,9 +11,9 @@ from restoreflow.actions.base import ActionError, ResourceIdentifier
 from restoreflow.actions.change_image_name import ChangeImageNameAction
 from restoreflow.actions.change_storage_class import ChangeStorageClassAction
 from restoreflow.actions.pvc import SELECTED_NODE, PVCAction
-from restoreflow.actions.resource_modifiers import ResourceModifierError, ResourceModifiers
 from restoreflow.actions.secret import SecretAction
 from restoreflow.cluster import Cluster
+from restoreflow.restore.resource_modifiers import ResourceModifierError, ResourceModifiers
 from tests.actions.views import View, make_plan, run
 
 

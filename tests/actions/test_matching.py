@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from restoreflow.actions.base import AppliesTo
-from restoreflow.actions.matching import IncludesExcludes, ResolvedAppliesTo, glob_match
+from restoreflow.plan.matching import IncludesExcludes, glob_match
+from restoreflow.restore.matching import ResolvedAppliesTo
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo
-from restoreflow.actions.registry import LoadedActions, PluginAction, load_actions
+from restoreflow.actions.registry import BUILTIN_ACTIONS, LoadedActions, PluginAction, load_actions
 from restoreflow.backup import BackupBuilder
 from restoreflow.plan import plan_from_document
 from restoreflow.restore import run_restore
@@ -218,3 +218,11 @@ def test_plugins_in_a_restore(installed: None, sandbox: Any, tmp_path: Path) -> 
     assert "missing-module" in velero_warnings and "bad-applies-to" in velero_warnings
     assert result.phase == "PartiallyFailed"
     assert "aHVudGVyMg==" not in json.dumps(result.results)
+
+
+def test_the_table_runs_veleros_actions_by_name_then_the_csi_ones() -> None:
+    assert all(cls.name == name for name, cls in BUILTIN_ACTIONS.items())
+    names = list(BUILTIN_ACTIONS)
+    csi = [name for name in names if name.startswith("velero.io/csi-")]
+    assert names == sorted(set(names) - set(csi)) + sorted(csi)
+    assert [action.name for action in load_actions()][: len(names)] == names

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from restoreflow.actions.resource_modifiers import (
+from restoreflow.restore.resource_modifiers import (
     ModifierRule,
     ResourceModifierError,
     ResourceModifiers,

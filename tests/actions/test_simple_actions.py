@@ -14,10 +14,10 @@ from restoreflow.actions.base import ResourceIdentifier
 from restoreflow.actions.cluster_role_bindings import ClusterRoleBindingAction
 from restoreflow.actions.crd_preserve_fields import CRDPreserveFieldsAction
 from restoreflow.actions.job import JobAction
-from restoreflow.actions.matching import action_applies
 from restoreflow.actions.pod import PodAction
 from restoreflow.actions.role_bindings import RoleBindingAction
 from restoreflow.actions.service_account import ServiceAccountAction
+from restoreflow.restore.matching import action_applies
 from tests.actions.views import View, make_plan, run
 
 

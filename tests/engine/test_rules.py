@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from restoreflow.cluster.discovery import GroupVersions
 from restoreflow.kube.gvr import sort_versions
+from restoreflow.kube.names import get_valid_name
 from restoreflow.kube.patches import create_merge_patch
 from restoreflow.restore.existing import merge_service_accounts
-from restoreflow.restore.metadata import get_valid_name, reset_metadata_and_status
+from restoreflow.restore.metadata import reset_metadata_and_status
 from restoreflow.restore.patches import generate_patch, semantically_equal
 from restoreflow.restore.results import ItemKey, RestoredItems, Results
 from restoreflow.restore.selection import choose_version, ordered_resources

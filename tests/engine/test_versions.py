@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from restoreflow.actions.version_priorities import parse_user_priorities
 from restoreflow.cluster.discovery import GroupVersions
 from restoreflow.plan.model import ApiRetries, Retries, Transforms
 from restoreflow.restore import fetch, prepare, run_restore, validate
 from restoreflow.restore.selection import choose_version
+from restoreflow.restore.version_priorities import parse_user_priorities
 from tests.engine.helpers import kube_object, make_plan, posts, widget_crd, write_backup
 
 

@@ -8,6 +8,11 @@ import pytest
 
 from restoreflow.actions.base import ActionError, ActionInput
 from restoreflow.actions.init_restore_hook import InitRestoreHookAction
+from restoreflow.plan.hooks import (
+    INVALID_INIT_CONTAINER,
+    exec_hooks_for_pod,
+    parse_command,
+)
 from restoreflow.plan.model import (
     ExecHook,
     InitHook,
@@ -18,11 +23,6 @@ from restoreflow.plan.model import (
     Source,
 )
 from restoreflow.restore.context import RestoreContext
-from restoreflow.restore.hook_specs import (
-    INVALID_INIT_CONTAINER,
-    exec_hooks_for_pod,
-    parse_command,
-)
 
 
 def plan(hooks: tuple[ResourceHookSpec, ...] = (), mapping: dict[str, str] | None = None) -> RestorePlan:

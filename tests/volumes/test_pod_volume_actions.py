@@ -11,8 +11,11 @@ from restoreflow.actions.csi_volumesnapshot import CsiVolumeSnapshotRestorerActi
 from restoreflow.actions.csi_volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
 from restoreflow.actions.pod_volume_restore import (
     PodVolumeRestoreAction,
+    VolumeBackup,
     image_from_config,
     restore_wait_container,
+    uploader_settings,
+    volumes_to_restore,
 )
 from restoreflow.restore import volume_pod_restores as pvr
 
@@ -28,13 +31,13 @@ def test_volumes_to_restore_match_pod_and_source_namespace_and_skip_downward_api
     ]
     unfinished = pvb("web", "cache")
     unfinished["status"].pop("snapshotID")
-    found = pvr.volumes_to_restore([*backups, unfinished], app_pod(namespace="shop-drill"), "shop")
-    assert found == {"data": pvr.VolumeBackup("data", "snap-1", 2048, "kopia")}
+    found = volumes_to_restore([*backups, unfinished], app_pod(namespace="shop-drill"), "shop")
+    assert found == {"data": VolumeBackup("data", "snap-1", 2048, "kopia")}
 
 
 def test_legacy_snapshot_annotations_are_used_when_no_pvb_matches() -> None:
     pod = app_pod(annotations={"snapshot.velero.io/data": "abc"})
-    assert pvr.volumes_to_restore([], pod, "shop") == {"data": pvr.VolumeBackup("data", "abc")}
+    assert volumes_to_restore([], pod, "shop") == {"data": VolumeBackup("data", "abc")}
 
 
 def test_pod_volume_restore_is_shaped_like_veleros() -> None:
@@ -44,11 +47,11 @@ def test_pod_volume_restore_is_shaped_like_veleros() -> None:
         restore_uid="ruid",
         velero_namespace="velero",
         pod=pod,
-        backup=pvr.VolumeBackup("data", "snap-1", 2048),
+        backup=VolumeBackup("data", "snap-1", 2048),
         backup_location="default",
         source_namespace="shop",
         pvc_uid="uid-data",
-        settings=pvr.uploader_settings(True, 4),
+        settings=uploader_settings(True, 4),
     )
     assert body["metadata"] == {
         "namespace": "velero",
@@ -80,7 +83,7 @@ def test_long_restore_names_get_veleros_label_value() -> None:
         restore_uid="ruid",
         velero_namespace="velero",
         pod=app_pod(),
-        backup=pvr.VolumeBackup("data", "snap-1"),
+        backup=VolumeBackup("data", "snap-1"),
         backup_location="default",
         source_namespace="shop",
     )
@@ -89,7 +92,7 @@ def test_long_restore_names_get_veleros_label_value() -> None:
         labels["velero.io/restore-name"] == "the-really-long-kube-service-name-that-is-much-greater-th8a11b3"
     )
     assert "velero.io/pvc-uid" not in labels and "snapshotSize" not in body["spec"]
-    assert pvr.uploader_settings(None, None) == {"WriteSparseFiles": "false"}
+    assert uploader_settings(None, None) == {"WriteSparseFiles": "false"}
 
 
 def run(action, item: dict, plan=None, backup_item: dict | None = None, **contents):

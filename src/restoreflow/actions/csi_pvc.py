@@ -30,8 +30,8 @@ from restoreflow.actions.base import (
     RestoreView,
 )
 from restoreflow.actions.dataupload import data_upload_result_selector
-from restoreflow.restore.metadata import get_valid_name
-from restoreflow.restore.volume_pod_restores import uploader_settings
+from restoreflow.actions.pod_volume_restore import uploader_settings
+from restoreflow.kube.names import get_valid_name
 
 SNAPSHOT_GROUP = "snapshot.storage.k8s.io"
 VOLUME_SNAPSHOTS = f"volumesnapshots.{SNAPSHOT_GROUP}"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo
-from restoreflow.restore.metadata import get_valid_name
+from restoreflow.kube.names import get_valid_name
 
 DATA_UPLOADS = "datauploads.velero.io"
 RESTORE_UID_LABEL = "velero.io/restore-uid"

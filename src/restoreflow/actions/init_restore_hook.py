@@ -8,7 +8,7 @@ own init containers.
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo
-from restoreflow.restore.hook_specs import HookError, init_hook_containers
+from restoreflow.plan.hooks import HookError, init_hook_containers
 
 WAIT_INIT_CONTAINER = "restore-wait"
 

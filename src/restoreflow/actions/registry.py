@@ -13,11 +13,8 @@ fails only the item it was given, with a message naming the plugin.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
-from types import ModuleType
 from typing import Any
 
 from restoreflow.actions.add_pvc_from_pod import AddPVCFromPodAction
@@ -36,9 +33,15 @@ from restoreflow.actions.change_image_name import ChangeImageNameAction
 from restoreflow.actions.change_storage_class import ChangeStorageClassAction
 from restoreflow.actions.cluster_role_bindings import ClusterRoleBindingAction
 from restoreflow.actions.crd_preserve_fields import CRDPreserveFieldsAction
+from restoreflow.actions.csi_pvc import CsiPvcRestorerAction
+from restoreflow.actions.csi_volumesnapshot import CsiVolumeSnapshotRestorerAction
+from restoreflow.actions.csi_volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
+from restoreflow.actions.csi_volumesnapshotcontent import CsiVolumeSnapshotContentRestorerAction
 from restoreflow.actions.dataupload import DataUploadRetrieveAction
+from restoreflow.actions.init_restore_hook import InitRestoreHookAction
 from restoreflow.actions.job import JobAction
 from restoreflow.actions.pod import PodAction
+from restoreflow.actions.pod_volume_restore import PodVolumeRestoreAction
 from restoreflow.actions.pvc import PVCAction
 from restoreflow.actions.role_bindings import RoleBindingAction
 from restoreflow.actions.secret import SecretAction
@@ -46,33 +49,31 @@ from restoreflow.actions.service import ServiceAction
 from restoreflow.actions.service_account import ServiceAccountAction
 
 ENTRY_POINT_GROUP = "restoreflow.restore_item_actions"
-CSI_PREFIX = "velero.io/csi-"
-BUILTIN_ACTIONS: tuple[type, ...] = (
-    AddPVCFromPodAction,
-    AdmissionWebhookConfigurationAction,
-    APIServiceAction,
-    ChangeImageNameAction,
-    ChangeStorageClassAction,
-    ClusterRoleBindingAction,
-    CRDPreserveFieldsAction,
-    DataUploadRetrieveAction,
-    JobAction,
-    PodAction,
-    PVCAction,
-    RoleBindingAction,
-    SecretAction,
-    ServiceAction,
-    ServiceAccountAction,
-)
-# Actions that live with the volume and hook code; each module defines one action class.
-VOLUME_ACTION_MODULES = (
-    "restoreflow.actions.init_restore_hook",
-    "restoreflow.actions.pod_volume_restore",
-    "restoreflow.actions.csi_pvc",
-    "restoreflow.actions.csi_volumesnapshot",
-    "restoreflow.actions.csi_volumesnapshotclass",
-    "restoreflow.actions.csi_volumesnapshotcontent",
-)
+
+# name -> class, in the order Velero runs them: its own actions by name, then the CSI ones by name.
+BUILTIN_ACTIONS: dict[str, type[RestoreItemAction]] = {
+    "velero.io/add-pvc-from-pod": AddPVCFromPodAction,
+    "velero.io/admission-webhook-configuration": AdmissionWebhookConfigurationAction,
+    "velero.io/apiservice": APIServiceAction,
+    "velero.io/change-image-name": ChangeImageNameAction,
+    "velero.io/change-storage-class": ChangeStorageClassAction,
+    "velero.io/cluster-role-bindings": ClusterRoleBindingAction,
+    "velero.io/crd-preserve-fields": CRDPreserveFieldsAction,
+    "velero.io/dataupload": DataUploadRetrieveAction,
+    "velero.io/init-restore-hook": InitRestoreHookAction,
+    "velero.io/job": JobAction,
+    "velero.io/pod": PodAction,
+    "velero.io/pod-volume-restore": PodVolumeRestoreAction,
+    "velero.io/pvc": PVCAction,
+    "velero.io/role-bindings": RoleBindingAction,
+    "velero.io/secret": SecretAction,
+    "velero.io/service": ServiceAction,
+    "velero.io/service-account": ServiceAccountAction,
+    "velero.io/csi-pvc-restorer": CsiPvcRestorerAction,
+    "velero.io/csi-volumesnapshot-restorer": CsiVolumeSnapshotRestorerAction,
+    "velero.io/csi-volumesnapshotclass-restorer": CsiVolumeSnapshotClassRestorerAction,
+    "velero.io/csi-volumesnapshotcontent-restorer": CsiVolumeSnapshotContentRestorerAction,
+}
 
 
 class LoadedActions(list[RestoreItemAction]):
@@ -86,36 +87,11 @@ class LoadedActions(list[RestoreItemAction]):
 
 def load_actions(plan: Any = None) -> LoadedActions:
     """Fresh action instances for one restore (they may cache per-restore data such as Velero's
-    plugin ConfigMaps). `plan` is the RestorePlan; the actions read it from the restore view."""
-    builtins = [cls() for cls in BUILTIN_ACTIONS] + _volume_actions()
-    v1 = sorted((a for a in builtins if not a.name.startswith(CSI_PREFIX)), key=lambda a: a.name)
-    csi = sorted((a for a in builtins if a.name.startswith(CSI_PREFIX)), key=lambda a: a.name)
-    plugins, warnings = discover_plugins(taken={a.name for a in builtins})
-    return LoadedActions([*v1, *csi, *plugins], warnings)
-
-
-def _volume_actions() -> list[RestoreItemAction]:
-    actions = []
-    for module_name in VOLUME_ACTION_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        actions.extend(cls() for cls in _action_classes(module))
-    return actions
-
-
-def _action_classes(module: ModuleType) -> list[type]:
-    return [
-        cls
-        for _, cls in inspect.getmembers(module, inspect.isclass)
-        if cls.__module__ == module.__name__
-        and isinstance(getattr(cls, "name", None), str)
-        and callable(getattr(cls, "applies_to", None))
-        and callable(getattr(cls, "execute", None))
-    ]
+    plugin ConfigMaps), then the plugins by name. `plan` is the RestorePlan; the actions read it
+    from the restore view."""
+    builtins = [cls() for cls in BUILTIN_ACTIONS.values()]
+    plugins, warnings = discover_plugins(taken=set(BUILTIN_ACTIONS))
+    return LoadedActions([*builtins, *plugins], warnings)
 
 
 def discover_plugins(taken: set[str] | None = None) -> tuple[list[RestoreItemAction], list[str]]:

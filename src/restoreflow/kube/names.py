@@ -6,6 +6,7 @@ Each function returns the list of problems, empty when the value is valid, worde
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -128,3 +129,10 @@ def config_key_errors(value: str) -> list[str]:
 def invalid_value(value: str, errors: list[str]) -> str:
     """The API server's `Invalid value: "x": reason; reason` wording."""
     return f'Invalid value: "{value}": ' + "; ".join(errors)
+
+
+def get_valid_name(name: str) -> str:
+    """Velero's label.GetValidName: names over 63 characters become 57 characters + 6 hex of sha256."""
+    if len(name) <= 63:
+        return name
+    return name[:57] + hashlib.sha256(name.encode()).hexdigest()[:6]

@@ -16,13 +16,13 @@ from restoreflow.plan.model import RestorePlan
 from restoreflow.restore.results import RestoredItems, Results
 
 if TYPE_CHECKING:
-    from restoreflow.actions.resource_modifiers import ResourceModifiers
     from restoreflow.backup import BackupArchive, BackupRecord, BackupStorage
     from restoreflow.cluster import Cluster
     from restoreflow.restore.hooks import HookRegistry
     from restoreflow.restore.items import ItemRestorer
     from restoreflow.restore.outcomes import GroupOutcome
     from restoreflow.restore.record import RestoreResult
+    from restoreflow.restore.resource_modifiers import ResourceModifiers
     from restoreflow.restore.selection import Filters, Resolver, ResourceGroup
     from restoreflow.restore.verify import Verification
     from restoreflow.restore.volume_pod_restores import PodVolumeTracker

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from restoreflow.plan.hooks import PodExecHook, exec_hooks_for_pod
 from restoreflow.restore.hook_exec import ExecFailed, exec_command
-from restoreflow.restore.hook_specs import PodExecHook, exec_hooks_for_pod
 
 if TYPE_CHECKING:
     from restoreflow.restore.context import RestoreContext

@@ -7,19 +7,19 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from restoreflow.actions.base import ActionInput, ResourceIdentifier, RestoreItemAction
-from restoreflow.actions.matching import ResolvedAppliesTo
 from restoreflow.cluster import ApiError, ConnectionFault, ResourceInfo, wait_until
 from restoreflow.kube.gvr import parse_group_resource, split_api_version
+from restoreflow.kube.names import get_valid_name
 from restoreflow.kube.selectors import EVERYTHING
 from restoreflow.restore import hooks, operations, volumes
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
+from restoreflow.restore.matching import ResolvedAppliesTo
 from restoreflow.restore.metadata import (
     BACKUP_NAME_LABEL,
     RESTORE_NAME_LABEL,
     MetadataNotFound,
     add_restore_labels,
     clone,
-    get_valid_name,
     is_completed,
     is_mirror_pod,
     labels_of,

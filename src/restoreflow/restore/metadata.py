@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,13 +35,6 @@ class MetadataNotFound(ValueError):
 def clone(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists, scalars)."""
     return codec.copy(value)
-
-
-def get_valid_name(name: str) -> str:
-    """Velero's label.GetValidName: names over 63 characters become 57 characters + 6 hex of sha256."""
-    if len(name) <= 63:
-        return name
-    return name[:57] + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
 def reset_metadata_and_status(obj: dict[str, Any]) -> dict[str, Any]:

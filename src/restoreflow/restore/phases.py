@@ -12,12 +12,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from restoreflow.actions import version_priorities
+from restoreflow.actions.base import RestoreItemAction
+from restoreflow.actions.registry import load_actions
 from restoreflow.backup import BackupError, BackupNotFound, BackupStorage, ScheduleHasNoBackup
 from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
 from restoreflow.kube.selectors import selectors_problems
 from restoreflow.plan.model import RestorePlan
-from restoreflow.restore import hooks, operations, outcomes, volumes
+from restoreflow.restore import hooks, operations, outcomes, version_priorities, volumes
 from restoreflow.restore.context import (
     BackupContents,
     Prepared,
@@ -31,6 +32,7 @@ from restoreflow.restore.context import (
 from restoreflow.restore.items import ItemRestorer
 from restoreflow.restore.outcomes import GroupOutcome
 from restoreflow.restore.record import RestoreResult, label_errors, status_document
+from restoreflow.restore.resource_modifiers import ResourceModifierError, ResourceModifiers
 from restoreflow.restore.selection import (
     CRDS,
     MUST_HAVE,
@@ -158,10 +160,6 @@ def _check_cluster(ctx: RestoreContext) -> list[str]:
 
 def _check_modifiers(ctx: RestoreContext) -> list[str]:
     """Resource modifier rules (inline, or Velero's ConfigMap in the target) are read and validated once."""
-    try:
-        from restoreflow.actions.resource_modifiers import ResourceModifierError, ResourceModifiers
-    except ImportError:
-        return []
     try:
         ctx.modifiers = ResourceModifiers.from_plan(ctx)
     except ResourceModifierError as error:
@@ -374,16 +372,11 @@ def _restorer(ctx: RestoreContext) -> ItemRestorer:
         return ctx.restorer
 
 
-def _load_actions(ctx: RestoreContext) -> list[Any]:
-    try:
-        from restoreflow.actions.registry import load_actions
-    except ImportError:
-        return []
+def _load_actions(ctx: RestoreContext) -> list[RestoreItemAction]:
     loaded = load_actions(ctx.plan)
-    actions = list(getattr(loaded, "actions", loaded))
-    for problem in getattr(loaded, "problems", None) or ():
-        ctx.results.add_velero_warning(str(problem))
-    return actions
+    for problem in loaded.problems:
+        ctx.results.add_velero_warning(problem)
+    return list(loaded)
 
 
 def _ensure_namespace(ctx: RestoreContext, restorer: ItemRestorer, ref: ItemRef) -> None:

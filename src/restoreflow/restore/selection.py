@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.cluster.discovery import GroupVersions, ResourceInfo, resolve_in
 from restoreflow.kube.gvr import sort_versions
 from restoreflow.kube.selectors import Selector, from_label_selector
+from restoreflow.plan.matching import IncludesExcludes
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestoreSpec
 
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"

@@ -14,69 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from restoreflow.restore.metadata import get_valid_name
+from restoreflow.actions.pod_volume_restore import VolumeBackup
+from restoreflow.kube.names import get_valid_name
 
-SNAPSHOT_ANNOTATION_PREFIX = "snapshot.velero.io/"
 FINISHED_PHASES = ("Completed", "Failed", "Canceled")
 POLL_INTERVAL = 0.5
 TIMED_OUT = "timed out waiting for all PodVolumeRestores to complete"
-
-
-@dataclass(frozen=True)
-class VolumeBackup:
-    """What a restore needs of one pod volume backup."""
-
-    volume: str
-    snapshot_id: str
-    size: int = 0
-    uploader_type: str = "kopia"
-
-
-def _non_restorable(volume: str, pod_volumes: Iterable[Mapping[str, Any]]) -> bool:
-    spec = next((v for v in pod_volumes if v.get("name") == volume), {})
-    return "projected" in spec or "downwardAPI" in spec
-
-
-def volumes_to_restore(
-    pod_volume_backups: Iterable[Mapping[str, Any]], pod: Mapping[str, Any], source_namespace: str
-) -> dict[str, VolumeBackup]:
-    """Velero's getVolumeBackupInfoForPod: the pod's backed-up volumes by name.
-
-    Matches PVBs by pod name and SOURCE namespace, with a snapshot ID, skipping projected and
-    downward-API volumes; falls back to the legacy `snapshot.velero.io/<volume>` pod annotations.
-    """
-    name = (pod.get("metadata") or {}).get("name")
-    pod_volumes = (pod.get("spec") or {}).get("volumes") or []
-    found: dict[str, VolumeBackup] = {}
-    for pvb in pod_volume_backups:
-        spec, status = pvb.get("spec") or {}, pvb.get("status") or {}
-        target = spec.get("pod") or {}
-        if target.get("name") != name or target.get("namespace") != source_namespace:
-            continue
-        if not status.get("snapshotID") or _non_restorable(spec.get("volume", ""), pod_volumes):
-            continue
-        found[spec["volume"]] = VolumeBackup(
-            volume=spec["volume"],
-            snapshot_id=status["snapshotID"],
-            size=int((status.get("progress") or {}).get("totalBytes") or 0),
-            uploader_type=spec.get("uploaderType") or "kopia",
-        )
-    if found:
-        return found
-    annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    return {
-        key[len(SNAPSHOT_ANNOTATION_PREFIX) :]: VolumeBackup(key[len(SNAPSHOT_ANNOTATION_PREFIX) :], value)
-        for key, value in annotations.items()
-        if key.startswith(SNAPSHOT_ANNOTATION_PREFIX)
-    }
-
-
-def uploader_settings(write_sparse_files: bool | None, parallel_files_download: int | None) -> dict[str, str]:
-    """Velero's StoreRestoreConfig."""
-    settings = {"WriteSparseFiles": "true" if write_sparse_files else "false"}
-    if parallel_files_download and parallel_files_download > 0:
-        settings["ParallelFilesDownload"] = str(parallel_files_download)
-    return settings
 
 
 def new_pod_volume_restore(

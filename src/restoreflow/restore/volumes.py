@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from restoreflow.actions import dataupload
-from restoreflow.actions.matching import IncludesExcludes
+from restoreflow.actions.pod_volume_restore import uploader_settings, volumes_to_restore
+from restoreflow.kube.names import get_valid_name
+from restoreflow.plan.matching import IncludesExcludes
 from restoreflow.restore import volume_pod_restores as pvr
-from restoreflow.restore.metadata import get_valid_name
 from restoreflow.restore.volume_native import (
     VolumeError,
     claim_ref,
@@ -192,14 +193,14 @@ def start_pod_volume_restores(
 ) -> None:
     """Create the PodVolumeRestores of a restored pod (waited for in the volumes phase)."""
     source_namespace = (backup_pod.get("metadata") or {}).get("namespace", "")
-    volumes = pvr.volumes_to_restore(ctx.contents.pod_volume_backups, created_pod, source_namespace)
+    volumes = volumes_to_restore(ctx.contents.pod_volume_backups, created_pod, source_namespace)
     if not volumes or not _resources_included(ctx):
         return
     metadata = created_pod["metadata"]
     namespace, name = metadata.get("namespace", ""), metadata["name"]
     claims = _claims_by_volume(created_pod)
     spec = ctx.plan.spec
-    settings = pvr.uploader_settings(
+    settings = uploader_settings(
         spec.uploader_config.write_sparse_files, spec.uploader_config.parallel_files_download
     )
     for volume in sorted(volumes):

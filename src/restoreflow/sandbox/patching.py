@@ -43,7 +43,7 @@ def apply_patch(obj: dict[str, Any], patch: Any, content_type: str, custom: bool
         raise bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
     if media == MERGE:
         return apply_merge_patch(obj, patch)
-    return strategic_merge(obj, patch)
+    return _by_merge_keys(obj, patch)
 
 
 def forget_unapplied(live: Any, before: Any, now: Any) -> Any:
@@ -66,10 +66,10 @@ def forget_unapplied(live: Any, before: Any, now: Any) -> Any:
 def apply_configuration(obj: dict[str, Any], applied: dict[str, Any], custom: bool) -> dict[str, Any]:
     """Server-side apply without field ownership: the applied configuration merged into the live
     object (by merge keys for built-in types, as a merge patch for custom resources)."""
-    return apply_merge_patch(obj, applied) if custom else strategic_merge(obj, applied)
+    return apply_merge_patch(obj, applied) if custom else _by_merge_keys(obj, applied)
 
 
-def strategic_merge(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def _by_merge_keys(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     try:
         return apply_strategic_merge_patch(obj, patch)
     except PatchError as error:

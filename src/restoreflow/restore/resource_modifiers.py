@@ -29,7 +29,6 @@ from typing import Any
 from ruamel.yaml import YAML, YAMLError
 
 from restoreflow.actions.base import RestoreView
-from restoreflow.actions.matching import IncludesExcludes, compile_glob
 from restoreflow.kube.fields import nested
 from restoreflow.kube.patches import (
     PatchError,
@@ -40,6 +39,7 @@ from restoreflow.kube.patches import (
     apply_strategic_merge_patch,
 )
 from restoreflow.kube.selectors import SelectorError, from_label_selector
+from restoreflow.plan.matching import IncludesExcludes, compile_glob
 
 SUPPORTED_VERSION = "v1"
 JSON_PATCH_OPERATIONS = ("add", "remove", "replace", "test", "move", "copy")

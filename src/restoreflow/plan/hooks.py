@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from restoreflow.actions.matching import IncludesExcludes
 from restoreflow.kube.durations import parse_duration
 from restoreflow.kube.selectors import matches_label_selector
+from restoreflow.plan.matching import IncludesExcludes
 from restoreflow.plan.model import ExecHook, ResourceHookSpec
 
 EXEC_COMMAND = "post.hook.restore.velero.io/command"
