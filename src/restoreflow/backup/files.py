@@ -163,3 +163,10 @@ def upload_atomic(fs: AbstractFileSystem, local_file: str, path: str) -> None:
 def _partial_name(path: str) -> str:
     head, _, tail = path.rpartition("/")
     return f"{head}/.{tail}.{uuid.uuid4().hex[:12]}.partial"
+
+
+def check_name(kind: str, name: str) -> str:
+    """Backup and restore names become path segments: refuse anything that could leave its folder."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip():
+        raise BackupError(f"invalid {kind} name {name!r}")
+    return name

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BackupError, RestoreNotFound
-from .files import go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
-from .storage import BackupStorage, check_name
+from .files import check_name, go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
+
+if TYPE_CHECKING:
+    from .storage import BackupStorage
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import fsspec
 from fsspec import AbstractFileSystem
 
 from .errors import BackupError, BackupNotFound, ScheduleHasNoBackup
-from .files import SUPPORTED_FORMAT, gunzip, is_local, json_kind, parse_json, read_optional
+from .files import SUPPORTED_FORMAT, check_name, gunzip, is_local, json_kind, parse_json, read_optional
 
 if TYPE_CHECKING:
     from .archive import BackupArchive
@@ -47,13 +47,6 @@ SIDE_FILES: dict[str, tuple[str, type]] = {
     "resource_list": ("resource-list.json.gz", dict),
     "backup_results": ("results.gz", dict),
 }
-
-
-def check_name(kind: str, name: str) -> str:
-    """Backup and restore names become path segments: refuse anything that could leave its folder."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip():
-        raise BackupError(f"invalid {kind} name {name!r}")
-    return name
 
 
 def parse_time(value: Any) -> datetime | None:
