@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from fsspec import AbstractFileSystem
 
 from .errors import BackupError, RestoreNotFound
 from .files import check_name, go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
-
-if TYPE_CHECKING:
-    from .storage import BackupStorage
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +52,22 @@ def velero_file_names(name: str) -> dict[str, str]:
     }
 
 
+class Location(Protocol):
+    """What records need of a storage location (a `BackupStorage`): its filesystem and paths."""
+
+    url: str
+    fs: AbstractFileSystem
+
+    def path(self, *parts: str) -> str: ...
+    def display(self, path: str) -> str: ...
+    def refresh(self, path: str) -> None: ...
+    def child_names(self, path: str) -> list[str]: ...
+
+
 class RestoreRecords:
     """The restore records of one BSL."""
 
-    def __init__(self, storage: BackupStorage) -> None:
+    def __init__(self, storage: Location) -> None:
         self.storage = storage
 
     # writing ---------------------------------------------------------------------------------
