@@ -1,12 +1,16 @@
-"""The installed `restoreflow` command as a user runs it: environment variables, no Prefect server."""
+"""The installed `restoreflow` command as a user runs it: environment variables, its own Prefect server."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,25 +22,93 @@ RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
 INTERRUPTED = "interrupted: the restoreflow process running the restore was stopped"
 
 
-@pytest.mark.sandbox(velero_crds=True)
-def test_create_with_velero_flags_on_the_embedded_server_is_clean(
-    bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
-) -> None:
-    """Storage and cluster from the environment; Prefect's own temporary server logs no errors."""
+def _user_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a user with no Prefect configuration, and restoreflow's home of this test."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-    env |= {
-        "PREFECT_HOME": str(tmp_path / "prefect"),
-        "RESTOREFLOW_STORAGE_LOCATION": bsl.url,
-        "KUBECONFIG": sandbox.kubeconfig,
-    }
+    return env | {"RESTOREFLOW_HOME": str(home), "PREFECT_HOME": str(home / "client"), **extra}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """restoreflow's home for these tests (never the user's): its local server is stopped at the end."""
+    home = tmp_path_factory.mktemp("restoreflow-home")
+    yield home
+    subprocess.run([RESTOREFLOW, "server", "stop"], env=_user_env(home), capture_output=True, timeout=60)
+
+
+def _flow_run_state(api_url: str, flow_run_id: str) -> str:
+    with urllib.request.urlopen(f"{api_url}/flow_runs/{flow_run_id}", timeout=10) as answer:
+        return str(json.load(answer)["state"]["name"])
+
+
+@pytest.mark.sandbox(velero_crds=True)
+def test_create_starts_one_local_server_whose_runs_stay_visible(
+    bsl: BackupStorage, sandbox: Sandbox, home: Path
+) -> None:
+    """No PREFECT_API_URL: the first restore starts restoreflow's local server, quietly (no Prefect
+    log lines, no traceback), and the flow run stays on it after the command ended."""
+    env = _user_env(home, RESTOREFLOW_STORAGE_LOCATION=bsl.url, KUBECONFIG=sandbox.kubeconfig)
     argv = [RESTOREFLOW, "restore", "create", "env-restore", "--from-backup", "demo-backup"]
     argv += ["--namespace-mappings", "shop:shop-env", "--wait"]
-    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=240)
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Restore completed with status: Completed." in run.stdout
-    assert "Traceback" not in run.stderr and "| ERROR" not in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and "| INFO" not in run.stderr, run.stderr
+    assert "Finished in state" not in run.stdout + run.stderr
     assert sandbox.get("configmaps", "web-config", namespace="shop-env") is not None
-    assert bsl.restores.get("env-restore")["status"]["phase"] == "Completed"
+    record = bsl.restores.get("env-restore")
+    assert record["status"]["phase"] == "Completed"
+
+    status = subprocess.run([RESTOREFLOW, "server", "status"], env=env, capture_output=True, text=True)
+    assert status.returncode == 0 and "Local Prefect server: running at http://127.0.0.1:" in status.stdout
+    (url,) = re.findall(r"Prefect flow run: (http://\S+)/runs/flow-run/", run.stdout)
+    assert f"running at {url} " in status.stdout
+    assert _flow_run_state(f"{url}/api", record["status"]["flowRunId"]) == "Completed"
+    link = urllib.request.Request(
+        f"{url}/runs/flow-run/{record['status']['flowRunId']}", headers={"Accept": "text/html"}
+    )
+    with urllib.request.urlopen(link, timeout=10) as page:  # the link printed opens the run in the UI
+        assert page.status == 200 and "<html" in page.read().decode()
+
+
+@pytest.mark.sandbox(velero_crds=True)
+def test_create_without_wait_returns_and_the_restore_goes_on(
+    cli, bsl: BackupStorage, sandbox: Sandbox, home: Path
+) -> None:
+    env = _user_env(home, RESTOREFLOW_STORAGE_LOCATION=bsl.url, KUBECONFIG=sandbox.kubeconfig)
+    argv = [RESTOREFLOW, "restore", "create", "background", "--from-backup", "demo-backup"]
+    argv += ["--namespace-mappings", "shop:shop-bg"]
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[0] == 'Restore request "background" submitted successfully.'
+    assert "Restore completed" not in run.stdout and run.stderr == "", run.stderr
+    deadline = time.monotonic() + 120
+    while (phase := _phase(bsl, "background")) not in ("Completed", "PartiallyFailed", "Failed"):
+        assert time.monotonic() < deadline, phase
+        time.sleep(0.2)
+    assert phase == "Completed"
+    assert sandbox.get("configmaps", "web-config", namespace="shop-bg") is not None
+    listed = cli("restore", "get", "background", "--storage-location", bsl.url)
+    assert listed.out.splitlines()[1].split()[2] == "Completed"
+
+
+def _phase(storage: BackupStorage, name: str) -> str | None:
+    from restoreflow.backup import BackupError
+
+    try:
+        return storage.restores.get(name)["status"].get("phase")
+    except BackupError:
+        return None
+
+
+def test_server_start_reports_a_home_it_cannot_use(tmp_path: Path) -> None:
+    (tmp_path / "prefect").write_text("not a folder")
+    run = subprocess.run(
+        [RESTOREFLOW, "server", "start"], env=_user_env(tmp_path), capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"error: cannot create restoreflow's Prefect home {tmp_path / 'prefect'}")
+    assert "Traceback" not in run.stderr
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -57,7 +129,7 @@ def test_ctrl_c_marks_the_restore_failed_with_its_log_and_errors(
             argv, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_default_sigint
         )
         deadline = time.monotonic() + 120
-        while "Waiting for all pod volume restores" not in output.read_text():
+        while "InProgress (volumes)" not in output.read_text():  # the live display's plain lines
             assert process.poll() is None and time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
         process.send_signal(signal.SIGINT)

@@ -23,7 +23,7 @@ def test_create_from_a_plan_waits_and_reports(
     lines = run.out.splitlines()
     assert lines[0] == f'Restore request "{name}" submitted successfully.'
     assert lines[1] == "Waiting for restore to complete."
-    assert any(line.startswith("[") and "items" in line for line in lines)
+    assert any(line.startswith("InProgress (restore): ") and " items" in line for line in lines)
     assert (
         f"Restore completed with status: Completed. You may check for more information using the commands "
         f"`restoreflow restore describe {name}` and `restoreflow restore logs {name}`."
@@ -47,6 +47,7 @@ def test_create_from_flags_alone(cli, bsl: BackupStorage, sandbox: Sandbox) -> N
         "--include-namespaces", "shop",
         "--include-resources", "configmaps,secrets,namespaces",
         "--namespace-mappings", "shop:shop-flags",
+        "--wait",
     )  # fmt: skip
     assert run.code == 0, run.out + run.err
     assert "Restore completed with status: Completed." in run.out
@@ -62,7 +63,7 @@ def test_partially_failed_exits_1(cli, bsl: BackupStorage, sandbox: Sandbox, tmp
     document = plan_document(bsl.url, sandbox.kubeconfig, retries={"api": {"attempts": 1}})
     plan = write_plan(tmp_path / "plan.yaml", document)
     name = unique("partial")
-    run = cli("restore", "create", name, "--plan", str(plan))
+    run = cli("restore", "create", name, "--plan", str(plan), "--wait")
     assert run.code == 1
     assert "Restore completed with status: PartiallyFailed." in run.out
     assert "1 failed" in run.out
@@ -74,7 +75,8 @@ def test_unknown_deployment(cli, bsl: BackupStorage, sandbox: Sandbox, tmp_path:
     plan = write_plan(tmp_path / "plan.yaml", plan_document(bsl.url, sandbox.kubeconfig))
     run = cli("restore", "create", unique("dep"), "--plan", str(plan), "--deployment", "no-such-deployment")
     assert run.code == 1
-    assert "error: cannot submit to deployment restore/no-such-deployment" in run.err
+    assert 'error: deployment "restore/no-such-deployment" not found on the Prefect API' in run.err
+    assert "submitted" not in run.out
 
 
 def test_a_plan_without_a_storage_location_takes_the_flag(
@@ -89,7 +91,7 @@ def test_a_plan_without_a_storage_location_takes_the_flag(
     assert "spec.source.storageLocation" in refused.err
 
     name = unique("portable")
-    run = cli("restore", "create", name, "--plan", str(plan), "--storage-location", bsl.url)
+    run = cli("restore", "create", name, "--plan", str(plan), "--storage-location", bsl.url, "--wait")
     assert run.code == 0, run.out + run.err
     assert bsl.restores.get(name)["spec"]["storageLocation"] == bsl.url
     assert sandbox.get("configmaps", "web-config", namespace="shop") is not None

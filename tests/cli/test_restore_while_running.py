@@ -13,12 +13,14 @@ import pytest
 
 from restoreflow.backup import BackupStorage
 from restoreflow.cli import build_parser
-from restoreflow.cli.restore_cmd import CreateRequest, _mark_interrupted
+from restoreflow.cli.create_flags import CreateOptions
+from restoreflow.cli.create_request import CreateRequest
+from restoreflow.cli.interrupt import mark_interrupted
 from restoreflow.sandbox import Sandbox
 from tests.cli.conftest import restore_status
 
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
-BAR = re.compile(r"^\[[#.]+\] ([\d,]+)/([\d,]+) items", re.MULTILINE)
+BAR = re.compile(r"^\w+(?: \(\w+\))?: ([\d,]+)/([\d,]+) items", re.MULTILINE)
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -81,7 +83,7 @@ def test_ctrl_c_that_the_flow_could_not_handle_still_leaves_a_readable_failed_re
         volume_info=[],
     )
     argv = ["restore", "create", "cut", "--from-backup", "demo-backup", "--storage-location", bsl.url]
-    _mark_interrupted(CreateRequest(build_parser().parse_args(argv)))
+    mark_interrupted(CreateRequest(CreateOptions.from_args(build_parser().parse_args(argv))))
     assert 'Restore "cut" interrupted; marked Failed.' in capsys.readouterr().err
 
     status = bsl.restores.get("cut")["status"]

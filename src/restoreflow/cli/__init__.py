@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("sandbox", "restoreflow.cli.sandbox_cmd", "run the local Kubernetes API server (a test double)"),
     ("cluster", "restoreflow.cli.cluster_cmd", "run a real Kubernetes control plane on loopback"),
     ("demo", "restoreflow.cli.demo_cmd", "restore the demo backup into a fresh sandbox"),
+    ("server", "restoreflow.cli.server_cmd", "start, stop and show restoreflow's local Prefect server"),
 ]
 
 

@@ -87,7 +87,7 @@ def get_backups(args: argparse.Namespace) -> int:
 
 def describe_backups(args: argparse.Namespace) -> int:
     from restoreflow.backup import BackupError
-    from restoreflow.describe import describe_backup
+    from restoreflow.describe import as_list, describe_backup
 
     storage = open_storage(args.storage_location)
     documents, texts = [], []
@@ -112,5 +112,5 @@ def describe_backups(args: argparse.Namespace) -> int:
     if args.output == "table":
         print("\n\n".join(texts), end="")
     else:
-        print_data(documents[0] if len(documents) == 1 else documents, args.output)
+        print_data(as_list("Backup", documents, "velero.io/v1"), args.output)  # several: a List, like get
     return 0

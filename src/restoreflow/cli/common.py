@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -46,3 +48,16 @@ def print_data(data: Any, fmt: str) -> None:
         yaml.dump(data, sys.stdout)
     else:
         raise ValueError(fmt)
+
+
+@contextmanager
+def waiting(message: str) -> Iterator[None]:
+    """A spinner on a terminal (rich), one plain line otherwise; on stderr, so output stays clean."""
+    if not sys.stderr.isatty():
+        print(f"{message}...", file=sys.stderr, flush=True)
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield

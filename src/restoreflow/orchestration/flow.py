@@ -42,6 +42,8 @@ from prefect.transactions import get_transaction
 from prefect.utilities.annotations import quote
 
 from restoreflow import restore as engine
+from restoreflow.backup import BackupError
+from restoreflow.cluster import ApiError
 from restoreflow.describe import describe_restore
 from restoreflow.orchestration.cancel import CancellationWatch
 from restoreflow.orchestration.locking import hold_target, limit_names
@@ -55,25 +57,37 @@ from restoreflow.restore.verify import verify_restore
 TIMEOUT_GRACE = 30.0  # seconds past the engine's own deadline before Prefect's backstop fires
 
 
-def _retry_unless(*errors: type[BaseException]) -> Callable[..., bool]:
-    """Retry a phase on any failure but these (a bad backup or a cancel is not worth retrying)."""
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    engine.ValidationFailed,
+    engine.RestoreCancelled,
+    BackupError,
+    PlanError,
+)
 
-    def should_retry(task: Any, task_run: Any, state: State) -> bool:
-        try:
-            state.result()
-        except errors:
-            return False
-        except Exception:
-            return True
-        return True
 
-    return should_retry
+def worth_retrying(error: BaseException) -> bool:
+    """Transient faults (connection resets, timeouts, 429, 5xx) are; what a retry cannot fix is not:
+    an invalid backup, a failed validation, a cancel, an API refusal such as 401, 403 or 422."""
+    if isinstance(error, PERMANENT_ERRORS):
+        return False
+    if isinstance(error, ApiError):
+        return error.retryable
+    return True
+
+
+def _retry_condition(task: Any, task_run: Any, state: State) -> bool:
+    """Prefect's `retry_condition_fn`: retry a failed phase only when that can help."""
+    try:
+        state.result()
+    except Exception as error:
+        return worth_retrying(error)
+    return True
 
 
 PHASE_TASK: dict[str, Any] = {
     "cache_policy": NO_CACHE,  # the context holds threads and locks: never hash or persist it
     "persist_result": False,
-    "retry_condition_fn": _retry_unless(engine.ValidationFailed, engine.RestoreCancelled),
+    "retry_condition_fn": _retry_condition,
 }
 
 

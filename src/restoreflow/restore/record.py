@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from restoreflow.backup.liveness import RUNNING_PHASES, process_identity
 from restoreflow.kube.names import invalid_value, label_value_errors, qualified_name_errors
 from restoreflow.plan.model import RestorePlan
 
@@ -76,6 +77,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "startTimestamp": timestamp(ctx.start_timestamp),
         "completionTimestamp": timestamp(ctx.completion_timestamp),
         "progress": {"totalItems": total, "itemsRestored": restored},
+        "stepProgress": None if finished or phase != "InProgress" else _step_progress(ctx.progress),
         "warnings": ctx.results.warning_count,
         "errors": ctx.results.error_count,
         "failureReason": ctx.failure_reason or None,
@@ -86,6 +88,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
         "apiRetries": {"total": ctx.cluster.total_retries if ctx.connected else 0, **_retries(ctx)},
         "flowRunId": ctx.flow_run_id,
+        "process": process_identity() if phase in RUNNING_PHASES else None,  # see backup/liveness.py
         "verification": ctx.verification.summary() if ctx.verification is not None else None,
     }
     return {
@@ -95,6 +98,15 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "spec": spec_document(ctx),
         "status": {k: v for k, v in status.items() if v is not None},
     }
+
+
+def _step_progress(progress: Any) -> dict[str, Any]:
+    """While it runs: the engine step and each resource group's items, for `restore create --wait`."""
+    groups = {name: {"done": p.done, "total": p.total} for name, p in progress.per_resource.items()}
+    document: dict[str, Any] = {"step": progress.step, "groups": groups}
+    if progress.volumes_planned:
+        document["volumes"] = {"done": progress.volumes_done, "total": progress.volumes_planned}
+    return document
 
 
 def _operation_counts(item_operations: list[dict[str, Any]]) -> dict[str, int]:

@@ -1,0 +1,147 @@
+"""`restore create --wait`: one live display per restore, then its outcome and where to look.
+
+The display reads the restore's status document in the storage location, so it looks the same
+whether the flow runs in this process, in the background or on a worker: the phase, the engine
+step, items done of total per resource group, volumes, elapsed time. On a terminal it is a rich
+live display; otherwise one plain line each time something changes.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the status document says about a running restore."""
+
+    phase: str = "New"
+    step: str = ""
+    done: int = 0
+    total: int = 0
+    groups: dict[str, tuple[int, int]] = field(default_factory=dict)
+    volumes: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, status: dict[str, Any]) -> Snapshot:
+        progress = status.get("progress") or {}
+        running = status.get("stepProgress") or {}
+        volumes = running.get("volumes")
+        return cls(
+            phase=status.get("phase") or "New",
+            step=running.get("step") or "",
+            done=int(progress.get("itemsRestored") or 0),
+            total=int(progress.get("totalItems") or 0),
+            groups={k: (int(v["done"]), int(v["total"])) for k, v in (running.get("groups") or {}).items()},
+            volumes=(int(volumes["done"]), int(volumes["total"])) if volumes else None,
+        )
+
+    def line(self) -> str:
+        text = f"{self.phase}"
+        if self.step:
+            text += f" ({self.step})"
+        text += f": {self.done:,}/{self.total:,} items"
+        if self.volumes:
+            text += f", {self.volumes[0]}/{self.volumes[1]} volumes"
+        return text
+
+
+class RestoreProgress:
+    """Polls the status document from a thread and draws it until `stop()`."""
+
+    def __init__(self, storage: Any, name: str, interval: float = 0.25) -> None:
+        self.storage, self.name, self.interval = storage, name, interval
+        self.started = time.monotonic()
+        self.snapshot = Snapshot()
+        self._printed = ""
+        self._stop = threading.Event()
+        self._live: Any = None
+        if sys.stdout.isatty():
+            from rich.live import Live
+
+            self._live = Live(self._render(), refresh_per_second=4, transient=False)
+            self._live.start()
+        else:
+            print("Waiting for restore to complete.", flush=True)
+        self._thread = threading.Thread(target=self._loop, name="restore-progress", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._poll()
+
+    def _poll(self) -> None:
+        from restoreflow.backup import BackupError
+
+        try:
+            status = self.storage.restores.get(self.name).get("status") or {}
+        except BackupError:
+            status = None  # not written yet
+        if status is not None:
+            self.snapshot = Snapshot.of(status)
+        if self._live is not None:
+            self._live.update(self._render())
+        elif (line := self.snapshot.line()) != self._printed:
+            self._printed = line
+            print(f"{line}  [{self.elapsed()}]", flush=True)
+
+    def elapsed(self) -> str:
+        seconds = int(time.monotonic() - self.started)
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        snap = self.snapshot
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_row(f"Restore {self.name}", f"{snap.line()}  {self.elapsed()}")
+        for group, (done, total) in snap.groups.items():
+            table.add_row(f"  {group}", f"{done:,}/{total:,}")
+        if snap.volumes:
+            table.add_row("  volumes", f"{snap.volumes[0]}/{snap.volumes[1]}")
+        return table
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+        if self._live is not None:
+            self._live.stop()
+
+
+def report(storage: Any, name: str, phase: str, run_url: str | None) -> int:
+    """The outcome as velero prints it, the counts, and where to look; the exit code."""
+    from restoreflow.backup import BackupError
+
+    print(
+        f"Restore completed with status: {phase}. You may check for more information using the commands "
+        f"`restoreflow restore describe {name}` and `restoreflow restore logs {name}`."
+    )
+    try:
+        status = storage.restores.get(name).get("status") or {}
+    except BackupError:
+        status = {}
+    counts = status.get("counts") or {}
+    if counts or status:
+        print(
+            f"Items: {counts.get('created', 0)} created, {counts.get('updated', 0)} updated, "
+            f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed; "
+            f"warnings: {status.get('warnings', 0)}, errors: {status.get('errors', 0)}"
+        )
+    for problem in status.get("validationErrors") or []:
+        print(f"Validation error: {problem}")
+    if status.get("failureReason"):
+        print(f"Failure reason: {status['failureReason']}")
+    if run_url:
+        print(f"Prefect flow run: {run_url}")
+    return 0 if phase == "Completed" else 1

@@ -1,0 +1,34 @@
+"""Run a submitted flow run of `restore` in this process.
+
+`restoreflow restore create` creates the flow run on the Prefect API first (so that "submitted" is
+true when it says so), then runs it here with `--wait`, or detached as
+`python -m restoreflow.orchestration.runner FLOW_RUN_ID` without, the way velero returns once a
+restore is submitted while its server goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+from uuid import UUID
+
+
+def run_submitted(flow_run_id: str) -> str:
+    """Run the flow run to its end; its state name (Velero's phase for a restore that ran)."""
+    from prefect import get_client
+    from prefect.flow_engine import run_flow
+
+    from restoreflow.orchestration.flow import restore
+
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(UUID(flow_run_id))
+    state = run_flow(restore, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
+    return str(state.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    (flow_run_id,) = argv if argv is not None else sys.argv[1:]
+    return 0 if run_submitted(flow_run_id) == "Completed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
