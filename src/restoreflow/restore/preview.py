@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from restoreflow.cluster import ResourceInfo
 from restoreflow.plan.model import NON_RESTORABLE_RESOURCES, RestorePlan
-from restoreflow.restore.context import RestoreContext, prepared
+from restoreflow.restore.context import RestoreContext, fetched, prepared
 from restoreflow.restore.dry_run import DryRunCluster
 from restoreflow.restore.metadata import clone, reset_metadata_and_status, resource_key
 from restoreflow.restore.patches import apply_merge_patch
@@ -150,7 +150,8 @@ def preview(
         fetch(ctx)
         groups = prepare(ctx)
         observer = Observer(ctx)
-        ctx.cluster = DryRunCluster(ctx.cluster, observer.write, observer.unchecked, observer.read)
+        # a DryRunCluster answers every call the restore makes of a Cluster
+        ctx.cluster = DryRunCluster(ctx.cluster, observer.write, observer.unchecked, observer.read)  # type: ignore[assignment]
         ctx.results = ObservedResults(observer, ctx.results)
         from restoreflow.restore.phases import _restorer
 
@@ -207,8 +208,9 @@ class Observer:
         self._local.__dict__.setdefault("stack", []).append(trace)
 
     def stage(self, name: str, obj: dict[str, Any]) -> None:
+        """A snapshot when the step changed the object (comparing is far cheaper than copying)."""
         trace = self._current()
-        if trace is not None:
+        if trace is not None and not (trace.stages and trace.stages[-1][1] == obj):
             trace.stages.append((name, clone(obj)))
 
     def end(self) -> None:
@@ -220,7 +222,7 @@ class Observer:
     def write(self, verb: str, info: ResourceInfo, name: str, namespace: str, body: Any) -> None:
         trace = self._current()
         if trace is not None and info.group_resource == trace.resource:
-            (trace.creates if verb == "create" else trace.patches).append(clone(body))
+            (trace.creates if verb == "create" else trace.patches).append(body)  # never changed after
 
     def read(self, info: ResourceInfo, name: str, namespace: str, obj: dict[str, Any]) -> None:
         trace = self._current()
@@ -335,7 +337,7 @@ def _excluded(ctx: RestoreContext, selected: set[tuple[str, str, str]]) -> list[
     """Every item of the backup that prepare left out, with the filter that left it out."""
     filters = prepared(ctx).filters
     out = []
-    for resource, by_namespace in sorted(ctx.contents.archive.inventory.items()):
+    for resource, by_namespace in sorted(fetched(ctx).archive.inventory.items()):
         for namespace, names in sorted(by_namespace.items()):
             for name in names:
                 if (resource, namespace, name) in selected:
@@ -402,11 +404,12 @@ def _diff_pair(trace: _Trace, decision: str) -> tuple[dict[str, Any] | None, dic
     live = reset_metadata_and_status(clone(trace.live)) if trace.live else None
     if live is not None:
         live.get("metadata", {}).pop("managedFields", None)
-    desired = clone(trace.creates[-1]) if trace.creates else None
+    desired = trace.creates[-1] if trace.creates else None
     if decision == UPDATE and live is not None and trace.patches:
         desired = apply_merge_patch(live, trace.patches[0])
-    if desired is not None:
-        desired.get("metadata", {}).pop("managedFields", None)
+    if desired is not None and "managedFields" in (desired.get("metadata") or {}):
+        metadata = {k: v for k, v in desired["metadata"].items() if k != "managedFields"}
+        desired = {**desired, "metadata": metadata}
     return redacted(trace.resource, live), redacted(trace.resource, desired, live)
 
 
