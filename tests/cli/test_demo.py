@@ -32,8 +32,10 @@ def test_demo_restores_the_shop_and_says_where_to_look(tmp_path: Path) -> None:
     assert "HooksAttempted:   1\nHooksFailed:      0\n" in out
     assert "CSI Snapshot Restores: <none included>\n" in out  # the sample backs up its volume by file system
     assert "restoreflow restore describe demo-test --details --storage-location .demo/backups" in out
-    assert "prefect server start" in out and "http://127.0.0.1:4200" in out
-    assert (tmp_path / ".demo" / "kubeconfig").is_file()
     record = BackupStorage.open(tmp_path / ".demo" / "backups").restores.get("demo-test")
+    run_url = f"{PREFECT_API_URL.value().removesuffix('/api')}/runs/flow-run/{record['status']['flowRunId']}"
+    assert f"The flow run, its phases and artifacts in the Prefect UI: {run_url}\n" in out
+    assert "Traceback" not in demo.stderr and "| INFO" not in demo.stderr  # Prefect's log lines: in the run
+    assert (tmp_path / ".demo" / "kubeconfig").is_file()
     assert record["status"]["phase"] == "Completed"
     assert record["status"]["counts"]["created"] > 10

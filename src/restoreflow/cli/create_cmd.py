@@ -20,6 +20,10 @@ from restoreflow.cli.progress import RestoreProgress, report
 def create_restore(args: argparse.Namespace) -> int:
     options = CreateOptions.from_args(args)
     request = CreateRequest(options)
+    if args.dry_run:  # a preview, here and now: nothing is submitted or written
+        from restoreflow.cli.preview_cmd import dry_run
+
+        return dry_run(request.plan, request.name, args)
     if options.output:
         from restoreflow.cli.restore_cmd import print_restores
 
@@ -32,7 +36,7 @@ def create_restore(args: argparse.Namespace) -> int:
     api_url = submit.connect(options.verbose)
     if options.deployment:
         submit.check_deployment(options.deployment, api_url)
-    submission = submit.submit(request, api_url, options.deployment)
+    submission = submit.submit(request.name, request.parameters, api_url, options.deployment)
     if not options.wait and not options.deployment:
         submit.run_in_background(submission)
     print(f'Restore request "{request.name}" submitted successfully.')

@@ -1,17 +1,18 @@
 """`restoreflow demo` (`make demo`): restore the demo backup into a fresh sandbox through Prefect
 (`--cluster real`, `make demo-real`: into a real control plane).
 
-Everything lives under `.demo/` in the working directory: the backup storage location
-(`.demo/backups`), the sandbox's kubeconfig (`.demo/kubeconfig`) and Prefect's home
-(`.demo/prefect`, unless PREFECT_HOME or PREFECT_API_URL is set), so the run can be opened in the
-Prefect UI afterwards and nothing outside the folder changes.
+The demo's files live under `.demo/` in the working directory: the backup storage location
+(`.demo/backups`) and the target's kubeconfig (`.demo/kubeconfig`). The flow runs on restoreflow's
+local Prefect server (`restoreflow server`, started on first use; or PREFECT_API_URL), which keeps
+running afterwards, so the link the demo prints opens the run in the Prefect UI.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
+import shutil
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -41,13 +42,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run_demo)
 
 
-def _isolate_prefect(home: Path) -> None:
-    """Use a Prefect home of the demo's own: a fresh machine needs no server and no profile."""
-    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
-        os.environ["PREFECT_HOME"] = str(home.resolve())
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
 def _plan_parameter(workdir: Path) -> str:
     """plans/demo.yaml when run from the repository; the same plan inline anywhere else."""
     if DEMO_PLAN.is_file() and workdir == Path(".demo"):
@@ -64,7 +58,6 @@ def _plan_parameter(workdir: Path) -> str:
 def run_demo(args: argparse.Namespace) -> int:
     workdir: Path = args.dir
     workdir.mkdir(parents=True, exist_ok=True)
-    _isolate_prefect(workdir / "prefect")
     from restoreflow.backup import BackupStorage, sample_backup
 
     started = time.monotonic()
@@ -73,12 +66,11 @@ def run_demo(args: argparse.Namespace) -> int:
     backup = sample_backup(storage, "demo-backup")
     print(f"Wrote backup {backup.name} to {workdir / 'backups'}")
     with _target(args, workdir):
-        print("Starting Prefect (embedded server) and running the restore flow...")
-        state = _run_flow(_plan_parameter(workdir), name)
+        state, run_url = _run_flow(storage, _plan_parameter(workdir), name)
         if args.cluster == "real":
             _show_restored(workdir / "kubeconfig")
     record = _read_record(storage, name)
-    _print_outcome(storage, name, record, time.monotonic() - started)
+    _print_outcome(storage, name, record, time.monotonic() - started, run_url)
     return 0 if state == "Completed" else 1
 
 
@@ -132,11 +124,19 @@ def _show_restored(kubeconfig: Path) -> None:
             print(f"  persistentvolumeclaim/{pvc.metadata.name:<9} {pvc.status.phase} {volume}")
 
 
-def _run_flow(plan: str, name: str) -> str:
-    from restoreflow.orchestration import restore
+def _run_flow(storage: Any, plan: str, name: str) -> tuple[str, str]:
+    """Run the restore on the Prefect server with the live progress display; its phase and UI link."""
+    from restoreflow.cli import submit
+    from restoreflow.cli.progress import RestoreProgress
 
-    state = restore(plan=plan, restore_name=name, return_state=True)
-    return str(state.name)
+    api_url = submit.connect(verbose=False)
+    print(f"Running the restore flow on the Prefect server at {api_url}")
+    submission = submit.submit(name, {"plan": plan, "restore_name": name}, api_url, None)
+    display = RestoreProgress(storage, name)
+    try:
+        return submit.run_here(submission), submission.ui_url
+    finally:
+        display.stop()
 
 
 def _read_record(storage: Any, name: str) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def _read_record(storage: Any, name: str) -> dict[str, Any]:
         raise CliError(f"the restore left no record: {err}") from None
 
 
-def _print_outcome(storage: Any, name: str, record: dict[str, Any], seconds: float) -> None:
+def _print_outcome(storage: Any, name: str, record: dict[str, Any], seconds: float, run_url: str) -> None:
     from restoreflow.describe import describe_restore
 
     print()
@@ -160,8 +160,7 @@ def _print_outcome(storage: Any, name: str, record: dict[str, Any], seconds: flo
     location = storage.url
     print(f"  restoreflow restore describe {name} --details --storage-location {location}")
     print(f"  restoreflow restore logs {name} --storage-location {location}")
-    home = os.environ.get("PREFECT_HOME")
-    prefix = f"PREFECT_HOME={home} " if home else ""
-    print("To see the flow run, its phases and artifacts in the Prefect UI:")
-    print(f"  {prefix}prefect server start")
-    print("  then open http://127.0.0.1:4200/runs")
+    print(f"The flow run, its phases and artifacts in the Prefect UI: {run_url}")
+    print("(the local Prefect server keeps running: `restoreflow server status`, `restoreflow server stop`)")
+    if not shutil.which("restoreflow"):
+        print(f"restoreflow is in {Path(sys.executable).parent}: run `source .venv/bin/activate` first.")

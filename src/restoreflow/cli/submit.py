@@ -14,14 +14,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from restoreflow.cli.common import CliError, waiting
 from restoreflow.cli.progress import FINAL_PHASES
 from restoreflow.orchestration import server
-
-if TYPE_CHECKING:
-    from restoreflow.cli.create_request import CreateRequest
 
 
 @dataclass(frozen=True)
@@ -85,8 +82,9 @@ def check_deployment(deployment: str, api_url: str) -> None:
         raise CliError(f"cannot read deployment {name} from the Prefect API at {api_url}: {err}") from None
 
 
-def submit(request: CreateRequest, api_url: str, deployment: str | None) -> Submission:
-    """Create the restore's flow run: on the deployment, or of the `restore` flow for this machine."""
+def submit(name: str, parameters: dict[str, Any], api_url: str, deployment: str | None) -> Submission:
+    """Create the restore's flow run (named as the restore): on the deployment, or of the `restore`
+    flow for this machine."""
     from prefect import get_client
 
     try:
@@ -94,14 +92,13 @@ def submit(request: CreateRequest, api_url: str, deployment: str | None) -> Subm
             from prefect.deployments import run_deployment
 
             name = deployment_name(deployment)
-            flow_run = run_deployment(
-                name=name, parameters=request.parameters, flow_run_name=request.name, timeout=0
-            )
-            return Submission(str(flow_run.id), api_url, name)
+            target = deployment_name(deployment)
+            flow_run = run_deployment(name=target, parameters=parameters, flow_run_name=name, timeout=0)
+            return Submission(str(flow_run.id), api_url, target)
         from restoreflow.orchestration.flow import restore
 
         with get_client(sync_client=True) as client:
-            flow_run = client.create_flow_run(restore, name=request.name, parameters=request.parameters)
+            flow_run = client.create_flow_run(restore, name=name, parameters=parameters)
     except CliError:
         raise
     except Exception as err:
