@@ -34,6 +34,7 @@ bench: kube
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench flows
 	$(BIN)/ruff format --check src tests bench flows
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .demo .bench

@@ -184,7 +184,8 @@ def _merge_map(target: dict[str, Any], patch: Any, list_field: str | None) -> An
         if value is None:
             result.pop(key, None)
         elif isinstance(value, dict):
-            merged = _merge_map(result.get(key) if isinstance(result.get(key), dict) else {}, value, key)
+            current = result.get(key)
+            merged = _merge_map(current if isinstance(current, dict) else {}, value, key)
             if merged is None:
                 result.pop(key, None)
             else:

@@ -95,7 +95,8 @@ def validated_init_container(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A plan init container, checked as Velero's ValidateContainer does."""
     if not raw.get("command") or not raw.get("name") or not raw.get("image"):
         raise HookError(INVALID_INIT_CONTAINER)
-    return json.loads(json.dumps(dict(raw)))
+    copied: dict[str, Any] = json.loads(json.dumps(dict(raw)))
+    return copied
 
 
 def init_hook_containers(

@@ -6,7 +6,7 @@ import copy
 import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -58,7 +58,8 @@ def schema_text() -> str:
 @cache
 def shared_schema() -> dict[str, Any]:
     """The schema, parsed once; read it, never change it."""
-    return json.loads(schema_text())
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
 
 
 def plan_schema() -> dict[str, Any]:
@@ -69,8 +70,11 @@ def plan_schema() -> dict[str, Any]:
 def _format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
 
-    def register(name: str):
-        return checker.checks(name, raises=ValueError)
+    def register(name: str) -> Callable[[Callable[[object], bool]], Callable[[object], bool]]:
+        decorator: Callable[[Callable[[object], bool]], Callable[[object], bool]] = checker.checks(
+            name, raises=ValueError
+        )
+        return decorator
 
     @register("duration")
     def _duration(value: object) -> bool:
@@ -248,7 +252,7 @@ def _message(error: ValidationError, path: JsonPath) -> str:
         "maximum": f"must be less than or equal to {expected}",
         "exclusiveMinimum": f"must be greater than {expected}",
     }
-    return simple.get(str(error.validator), error.message)
+    return simple.get(str(error.validator), str(error.message))
 
 
 def _override(path: JsonPath, validator: str) -> str | None:

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
@@ -143,7 +143,7 @@ class _Builder:
             self.open.discard(id(node))
 
     def _build(self, node: Node, path: JsonPath) -> Any:
-        block = not isinstance(node, ScalarNode) and not node.flow_style
+        block = not isinstance(node, ScalarNode) and not getattr(node, "flow_style", False)
         # A block collection starts on the line after its key, and an empty value (`key:` alone)
         # where the next token does: point at the key instead.
         at_key = (block or _empty(node)) and path in self.positions.keys
@@ -156,7 +156,7 @@ class _Builder:
                 self.positions.keys[(*path, index)] = _start(item)
                 items.append(self.build(item, (*path, index)))
             return items
-        return self.scalar(node, path)
+        return self.scalar(cast(ScalarNode, node), path)
 
     def mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -186,7 +186,7 @@ class _Builder:
                     if isinstance(source, MappingNode):
                         merged += self.entries(source)
         own_keys = {k.value for k, _ in own if isinstance(k, ScalarNode)}
-        inherited = {}
+        inherited: dict[Any, tuple[Node, Node]] = {}
         for k, v in merged:
             if getattr(k, "value", None) not in own_keys:
                 inherited.setdefault(k.value, (k, v))

@@ -23,7 +23,9 @@ _ORIGINS: dict[JsonPath, JsonPath] = {
 }
 
 
-def velero_restore_to_document(restore_doc: Mapping[str, Any], storage_location: str | None = None) -> dict:
+def velero_restore_to_document(
+    restore_doc: Mapping[str, Any], storage_location: str | None = None
+) -> dict[str, Any]:
     """A plan document equivalent to a Velero Restore object.
 
     Velero's spec fields keep their names and place; backupName/scheduleName move to `source`

@@ -12,8 +12,8 @@
 """
 
 from restoreflow.restore.context import BackupContents, HookStatus, Progress, RestoreContext
+from restoreflow.restore.outcomes import GroupOutcome
 from restoreflow.restore.phases import (
-    GroupOutcome,
     RestoreCancelled,
     ValidationFailed,
     absorb_group,

@@ -331,7 +331,7 @@ class RestoreContext:
         from restoreflow.restore.record import status_document
 
         try:
-            self.storage.restores.write_status(self.name, status_document(self, self.progress.phase))
+            opened(self.storage).restores.write_status(self.name, status_document(self, self.progress.phase))
         except Exception as error:  # progress is best effort, like Velero's status patches
             self.log.warning("could not write the restore status: %s", error)
 

@@ -131,10 +131,12 @@ class DryRunCluster:
         if self._made(info, meta.get("name", ""), meta.get("namespace")) is not None:
             return dict(obj)
         path = info.path(meta.get("namespace"), meta.get("name"), "status")
-        return self.request("PUT", path, body=obj)
+        answer: dict[str, Any] = self.request("PUT", path, body=obj)
+        return answer
 
     def delete(self, resource: str | ResourceInfo, name: str, namespace: str | None = None) -> dict[str, Any]:
-        return self.request("DELETE", self._cluster.info(resource).path(namespace, name))
+        answer: dict[str, Any] = self.request("DELETE", self._cluster.info(resource).path(namespace, name))
+        return answer
 
 
 def _crd_resource(crd: Mapping[str, Any]) -> str:

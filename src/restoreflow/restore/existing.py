@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restoreflow.cluster import ApiError, ConnectionFault, ResourceInfo
 from restoreflow.restore.metadata import (
@@ -14,6 +14,9 @@ from restoreflow.restore.metadata import (
 )
 from restoreflow.restore.patches import generate_patch, semantically_equal
 from restoreflow.restore.results import ItemStatus
+
+if TYPE_CHECKING:
+    from restoreflow.restore.context import RestoreContext
 
 
 class Tally:
@@ -38,7 +41,7 @@ class Tally:
 
 
 def handle_existing(
-    ctx: Any,
+    ctx: RestoreContext,
     info: ResourceInfo,
     obj: dict[str, Any],
     live: dict[str, Any],
@@ -94,7 +97,7 @@ def handle_existing(
 
 
 def _update(
-    ctx: Any,
+    ctx: RestoreContext,
     info: ResourceInfo,
     from_cluster: dict[str, Any],
     with_labels: dict[str, Any],
@@ -125,7 +128,7 @@ def _clear_restore_labels(obj: dict[str, Any]) -> None:
 
 
 def _patch_labels(
-    ctx: Any, info: ResourceInfo, original: dict[str, Any], desired: dict[str, Any], tally: Tally
+    ctx: RestoreContext, info: ResourceInfo, original: dict[str, Any], desired: dict[str, Any], tally: Tally
 ) -> None:
     """updateBackupRestoreLabels: patch only the two restore labels to the desired values."""
     labels = (desired.get("metadata") or {}).get("labels") or {}

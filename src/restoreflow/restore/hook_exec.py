@@ -64,7 +64,7 @@ def exec_command(
         finally:
             session.close()
     finally:
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
 
 
 def _wait(session: Any, timeout: float) -> ExecOutput:

@@ -12,6 +12,7 @@ from restoreflow.kube.gvr import parse_group_resource, split_api_version
 from restoreflow.kube.names import get_valid_name
 from restoreflow.kube.selectors import EVERYTHING
 from restoreflow.restore import hooks, operations, volumes
+from restoreflow.restore.context import RestoreContext, fetched
 from restoreflow.restore.existing import Tally, handle_existing, resource_id
 from restoreflow.restore.matching import ResolvedAppliesTo
 from restoreflow.restore.metadata import (
@@ -30,6 +31,7 @@ from restoreflow.restore.metadata import (
 from restoreflow.restore.namespaces import NamespaceError, Namespaces
 from restoreflow.restore.results import ItemKey, ItemStatus
 from restoreflow.restore.selection import CRDS, Filters, ItemRef
+from restoreflow.restore.volume_native import VolumeError
 
 PORT_ALLOCATED = "provided port is already allocated"
 
@@ -49,7 +51,7 @@ class ItemRestorer:
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: RestoreContext,
         filters: Filters,
         actions: list[RestoreItemAction],
         modifiers: Any = None,
@@ -92,7 +94,7 @@ class ItemRestorer:
     def _read(
         self, resource_dir: str, namespace: str, name: str, target: str, version_dir: str | None = None
     ) -> dict[str, Any] | None:
-        archive = self.ctx.contents.archive
+        archive = fetched(self.ctx).archive
         try:
             return archive.read_item(resource_dir, namespace, name, version_dir)
         except Exception as error:
@@ -176,7 +178,7 @@ class ItemRestorer:
         if group_resource == "persistentvolumes":
             try:
                 pv = volumes.handle_persistent_volume(ctx, obj)
-            except volumes.VolumeError as error:
+            except VolumeError as error:
                 tally.error(str(error))
                 return
             if pv is None:
@@ -271,7 +273,7 @@ class ItemRestorer:
 
     def _restore_additional(self, item: ResourceIdentifier, tally: Tally) -> bool:
         """An item an action needs first; read from its classic path, namespace mapped, restored now."""
-        archive = self.ctx.contents.archive
+        archive = fetched(self.ctx).archive
         if not archive.has_item(item.group_resource, item.namespace, item.name):
             path = archive.item_path(item.group_resource, item.namespace, item.name)
             tally.warn(f"stat {path}: no such file or directory", namespace=item.namespace)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restoreflow.cluster import ApiError, ConnectionFault
 from restoreflow.restore.results import ItemKey
+
+if TYPE_CHECKING:
+    from restoreflow.restore.context import RestoreContext
 
 POLL_INTERVAL = 1.0  # Velero polls a terminating namespace every second
 
@@ -18,7 +21,7 @@ class NamespaceError(Exception):
 class Namespaces:
     """Ensures each target namespace exists exactly once per restore (a once-lock per namespace)."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: RestoreContext) -> None:
         self.ctx = ctx
         self._lock = threading.Lock()
         self._ready: dict[str, threading.Event] = {}
@@ -97,7 +100,7 @@ class Namespaces:
         return True
 
 
-def namespace_object(ctx: Any, target: str, source: str) -> dict[str, Any]:
+def namespace_object(ctx: RestoreContext, target: str, source: str) -> dict[str, Any]:
     """Velero's getNamespace: the backed-up Namespace's labels, annotations and spec, renamed."""
     bare = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": target}}
     archive = ctx.contents.archive if ctx.contents else None

@@ -65,8 +65,14 @@ class GroupOutcome:
     def from_dict(cls, data: dict[str, Any]) -> GroupOutcome:
         if data.get("format") != FORMAT:
             raise ValueError(f"unknown group outcome format {data.get('format')!r}")
-        counts = [int(data[a]) for a in ACTIONS]
-        return cls(data["resource"], int(data["items"]), *counts, float(data["seconds"]), data["changes"])
+        counts = {a: int(data[a]) for a in ACTIONS}
+        return cls(
+            data["resource"],
+            int(data["items"]),
+            **counts,
+            seconds=float(data["seconds"]),
+            changes=data["changes"],
+        )
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,8 @@ def outcome(ctx: RestoreContext, resource: str, size: int, start: Mark, seconds:
             "csiClaims": [list(c) for c in ctx.work.csi_claims[start.csi_claims :]],
         }
     changes = {k: v for k, v in changes.items() if v}
-    return GroupOutcome(resource, size, *(counts[a] for a in ACTIONS), seconds, changes)
+    tally = {a: counts[a] for a in ("created", "updated", "skipped", "failed")}
+    return GroupOutcome(resource, size, **tally, seconds=seconds, changes=changes)
 
 
 def absorb(ctx: RestoreContext, data: dict[str, Any]) -> GroupOutcome:

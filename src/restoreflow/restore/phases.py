@@ -115,7 +115,7 @@ def _validation_errors(ctx: RestoreContext) -> list[str]:
 
 def _check_plan(ctx: RestoreContext) -> list[str]:
     """What a plan built in code (not loaded from YAML) may still get wrong, in Velero's words."""
-    spec, errors = ctx.plan.spec, []
+    spec, errors = ctx.plan.spec, list[str]()
     errors.extend(selectors_problems(spec.label_selector, spec.or_label_selectors))
     if spec.existing_resource_policy not in ("none", "update"):
         errors.append(f"Invalid ExistingResourcePolicy: {spec.existing_resource_policy}")
@@ -237,7 +237,7 @@ def prepare(ctx: RestoreContext) -> list[ResourceGroup]:
 def _expected_volumes(ctx: RestoreContext, groups: list[ResourceGroup]) -> int:
     """The pod volume restores the selected pods will need: their backed-up volumes with a snapshot."""
     pods = next((g for g in groups if g.resource == "pods"), None)
-    backups = ctx.contents.pod_volume_backups
+    backups = fetched(ctx).pod_volume_backups
     if pods is None or not backups or not volumes._resources_included(ctx):
         return 0
     selected = {(ref.namespace, ref.name) for ref in pods.items}
@@ -256,7 +256,7 @@ def _backup_crds(ctx: RestoreContext, inventory: dict[str, dict[str, list[str]]]
     crds = []
     for name in (inventory.get(CRDS) or {}).get("", []):
         try:
-            crds.append(ctx.contents.archive.read_item(CRDS, "", name))
+            crds.append(fetched(ctx).archive.read_item(CRDS, "", name))
         except BackupError:
             continue  # reported when the item itself is restored
     return crds
@@ -267,7 +267,7 @@ def _select(
 ) -> ResourceGroup:
     """Velero's getSelectedRestoreableItems for one resource."""
     group = ResourceGroup(resource)
-    archive = ctx.contents.archive
+    archive = fetched(ctx).archive
     for namespace in sorted(by_namespace):
         if namespace and not filters.include_namespace(resource, namespace):
             continue
@@ -293,7 +293,7 @@ def _choose_versions(ctx: RestoreContext, groups: list[ResourceGroup]) -> None:
 
     The user's priorities come first (the plan's, then Velero's ConfigMap); a ConfigMap that cannot
     be read fails the choice, and then nothing is restored, as in Velero."""
-    versions = source_versions(ctx.contents.archive)
+    versions = source_versions(fetched(ctx).archive)
     if not versions:
         return
     try:

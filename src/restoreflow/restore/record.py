@@ -140,7 +140,7 @@ def label_errors(labels: Mapping[str, str]) -> list[str]:
     return errors
 
 
-def _retries(ctx: Any) -> dict[str, int]:
+def _retries(ctx: Any) -> dict[str, dict[str, int]]:
     if not ctx.connected:
         return {}
     return {"byReason": dict(sorted(ctx.cluster.retry_counts.items()))} if ctx.cluster.retry_counts else {}

@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml import YAML, YAMLError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from restoreflow.actions.base import RestoreView
 from restoreflow.kube.fields import nested
@@ -167,7 +168,8 @@ class ModifierRule:
         if self.patches:
             try:
                 operations = [self._operation(p) for p in self.patches]
-                return apply_json_patch(obj, operations)
+                patched: dict[str, Any] = apply_json_patch(obj, operations)
+                return patched
             except PatchTestFailed:
                 return obj
             except PatchError as error:
@@ -192,7 +194,7 @@ class ModifierRule:
     @staticmethod
     def _apply_documents(
         obj: dict[str, Any], patches: Sequence[Mapping[str, Any]], merge: Any, kind: str
-    ) -> Any:
+    ) -> dict[str, Any]:
         for patch in patches:
             try:
                 data = _yaml(str(patch.get("patchData") or "{}"))

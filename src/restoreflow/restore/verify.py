@@ -192,14 +192,15 @@ def missing_fields(live: Any, wrote: Any, path: str = "") -> list[str]:
 def _deployment(obj: Mapping[str, Any]) -> bool:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     generation = (obj.get("metadata") or {}).get("generation", 0)
-    return status.get("observedGeneration", 0) >= generation and status.get(
-        "availableReplicas", 0
-    ) >= spec.get("replicas", 1)
+    return bool(
+        status.get("observedGeneration", 0) >= generation
+        and status.get("availableReplicas", 0) >= spec.get("replicas", 1)
+    )
 
 
 def _statefulset(obj: Mapping[str, Any]) -> bool:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    return status.get("readyReplicas", 0) >= spec.get("replicas", 1)
+    return bool(status.get("readyReplicas", 0) >= spec.get("replicas", 1))
 
 
 def _daemonset(obj: Mapping[str, Any]) -> bool:
@@ -243,7 +244,7 @@ READY = {
 def _condition(obj: Mapping[str, Any], kind: str) -> str | None:
     for condition in (obj.get("status") or {}).get("conditions") or []:
         if condition.get("type") == kind:
-            return condition.get("status")
+            return str(condition.get("status"))
     return None
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restoreflow.plan.model import RestoreSpec
+from restoreflow.restore.context import RestoreContext, fetched
 from restoreflow.restore.snapshotters import SnapshotterError, load_volume_snapshotter
-
-if TYPE_CHECKING:
-    from restoreflow.restore.context import RestoreContext
 
 BINDING_ANNOTATIONS = ("pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller")
 ORIGINAL_PV_NAME = "velero.io/original-pv-name"
@@ -137,7 +135,7 @@ def _volume_from_snapshot(ctx: RestoreContext, pv: dict[str, Any]) -> dict[str, 
     snapshot = next(
         (
             s
-            for s in ctx.contents.volume_snapshots
+            for s in fetched(ctx).volume_snapshots
             if (s.get("spec") or {}).get("persistentVolumeName") == name
         ),
         None,

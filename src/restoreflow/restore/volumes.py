@@ -15,13 +15,14 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restoreflow.actions import dataupload
 from restoreflow.actions.pod_volume_restore import uploader_settings, volumes_to_restore
 from restoreflow.kube.names import get_valid_name
 from restoreflow.plan.matching import IncludesExcludes
 from restoreflow.restore import volume_pod_restores as pvr
+from restoreflow.restore.context import RestoreContext, fetched
 from restoreflow.restore.volume_native import (
     VolumeError,
     claim_ref,
@@ -29,9 +30,6 @@ from restoreflow.restore.volume_native import (
     reset_volume_binding_info,
     restore_native_snapshot,
 )
-
-if TYPE_CHECKING:
-    from restoreflow.restore.context import RestoreContext
 
 NATIVE, PROVISION, RETAIN = "native", "provision", "retain"
 PVC_NAME_ANNOTATION = "velero.io/pvc-name"
@@ -103,7 +101,7 @@ def handle_persistent_volume(ctx: RestoreContext, pv: dict[str, Any]) -> dict[st
 
 def restore_method(ctx: RestoreContext, pv: Mapping[str, Any]) -> str:
     name = pv["metadata"]["name"]
-    contents = ctx.contents
+    contents = fetched(ctx)
     info = next((i for i in contents.volume_info if i.get("pvName") == name), None)
     if info is not None:
         return method_from_volume_info(info, pv)
@@ -193,7 +191,7 @@ def start_pod_volume_restores(
 ) -> None:
     """Create the PodVolumeRestores of a restored pod (waited for in the volumes phase)."""
     source_namespace = (backup_pod.get("metadata") or {}).get("namespace", "")
-    volumes = volumes_to_restore(ctx.contents.pod_volume_backups, created_pod, source_namespace)
+    volumes = volumes_to_restore(fetched(ctx).pod_volume_backups, created_pod, source_namespace)
     if not volumes or not _resources_included(ctx):
         return
     metadata = created_pod["metadata"]
