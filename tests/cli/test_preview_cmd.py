@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from restoreflow.backup import BackupStorage
 from restoreflow.cluster import Cluster
 from restoreflow.plan import load_plan
 from restoreflow.plan.model import Target
 from restoreflow.restore import run_restore
 from tests.engine.helpers import BACKUP, configmap, kube_object, namespace, secret, write_backup
+from tests.flow.harness import plan_document, unique, write_plan
 
 
 @pytest.fixture
@@ -112,3 +114,34 @@ def test_restore_verify_of_an_unknown_restore(cli, plan_file):
     run = cli("restore", "verify", "nope", "--storage-location", location)
 
     assert (run.code, run.err) == (1, 'error: Restore "nope" does not exist.\n')
+
+
+def test_create_dry_run_with_veleros_flags_writes_nothing(cli, sandbox, plan_file):
+    _, location = plan_file
+
+    run = cli(
+        "restore", "create", "look",
+        "--from-backup", BACKUP,
+        "--storage-location", location,
+        "--kubeconfig", str(sandbox.kubeconfig),
+        "--namespace-mappings", "shop:shop-2",
+        "--dry-run", "-o", "yaml",
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    assert "totals:\n  create: 3\n" in run.out
+    assert sandbox.get("namespaces", "shop-2") is None
+    assert not BackupStorage.open(location).restores.exists("look")
+
+
+@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.sandbox(velero_crds=True)
+def test_create_with_verify_records_the_verdict(cli, bsl, sandbox, tmp_path):
+    plan = write_plan(tmp_path / "plan.yaml", plan_document(bsl.url, sandbox.kubeconfig))
+    name = unique("verified")
+
+    run = cli("restore", "create", name, "--plan", str(plan), "--verify", "--wait")
+
+    assert run.code == 0, run.out + run.err
+    verdict = bsl.restores.get(name)["status"]["verification"]
+    assert verdict["phase"] == "Passed" and verdict["workloadsChecked"] > 0

@@ -210,6 +210,7 @@ class CreateOptions:
     storage_location: str | None = None
     kubeconfig: str | None = None
     context: str | None = None
+    verify: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CreateOptions:
@@ -304,6 +305,8 @@ def flag_overrides(args: CreateOptions) -> dict[str, Any]:
     }
     if any(value is not None for value in uploader.values()):
         spec["uploaderConfig"] = {key: value for key, value in uploader.items() if value is not None}
+    if args.verify:
+        spec["verify"] = {}  # the defaults: objects as written, workloads ready within 5m
     return spec
 
 

@@ -51,19 +51,27 @@ def register_plan_preview(sub: Any) -> None:
 
 
 def plan_preview_command(args: argparse.Namespace) -> int:
+    import os
     from dataclasses import replace
 
-    from restoreflow.cli.plan_cmd import _env_storage_location, _load
-    from restoreflow.plan import load_plan
+    from restoreflow.cli.backup_cmd import STORAGE_ENV
+    from restoreflow.plan import PlanError, load_plan
 
-    location = args.storage_location or _env_storage_location()
-    plan = _load(lambda path: load_plan(path, storage_location=location), args.file)
-    if args.kubeconfig or args.context:
-        target = replace(plan.spec.target, kubeconfig=args.kubeconfig or plan.spec.target.kubeconfig)
-        target = replace(target, context=args.context or target.context)
-        plan = replace(plan, spec=replace(plan.spec, target=target))
-    name = args.name or f"{plan.name}-preview"
-    return show_preview(plan, name, args.backup, args)
+    try:
+        plan = load_plan(args.file, storage_location=args.storage_location or os.environ.get(STORAGE_ENV))
+    except PlanError as err:
+        raise CliError(f"invalid plan:\n{err}" if len(err.problems) > 1 else str(err)) from None
+    plan = replace(plan, spec=replace(plan.spec, target=_target(plan.spec.target, args)))
+    return show_preview(plan, args.name or f"{plan.name}-preview", args.backup, args)
+
+
+def _target(target: Any, args: argparse.Namespace) -> Any:
+    """The plan's target, with --kubeconfig and --context where given."""
+    from dataclasses import replace
+
+    return replace(
+        target, kubeconfig=args.kubeconfig or target.kubeconfig, context=args.context or target.context
+    )
 
 
 def dry_run(plan: Any, restore_name: str, args: argparse.Namespace) -> int:
@@ -90,7 +98,8 @@ def show_preview(plan: Any, restore_name: str, backup_name: str | None, args: ar
 
 # -- restore verify NAME ----------------------------------------------------------------------------
 def register_verify(sub: Any) -> None:
-    """`restoreflow restore verify NAME`."""
+    """`restoreflow restore verify NAME`; and `restore create` (registered before) gains its flags."""
+    add_create_flags(sub.choices["create"])
     parser = sub.add_parser(
         "verify",
         help="check a finished restore again: its objects as written, its workloads ready",
@@ -188,11 +197,4 @@ def _plan_of(record: dict[str, Any], args: argparse.Namespace, storage_url: str)
         raise CliError(f"invalid plan:\n{err}") from None
     except OSError as err:
         raise CliError(f"cannot read plan {path}: {err.strerror or err}") from None
-    if args.kubeconfig or args.context:
-        target = replace(
-            plan.spec.target,
-            kubeconfig=args.kubeconfig or plan.spec.target.kubeconfig,
-            context=args.context or plan.spec.target.context,
-        )
-        plan = replace(plan, spec=replace(plan.spec, target=target))
-    return plan
+    return replace(plan, spec=replace(plan.spec, target=_target(plan.spec.target, args)))
