@@ -206,3 +206,8 @@ def test_a_plan_may_leave_its_storage_location_to_the_environment(
     assert run(capsys, "plan", "validate", str(plan))[0] == 0
     code, out, _ = run(capsys, "plan", "show", str(plan), "-o", "json")
     assert code == 0 and json.loads(out)["spec"]["source"]["storageLocation"] == "s3://velero-backups/prod"
+
+    monkeypatch.delenv("RESTOREFLOW_STORAGE_LOCATION")
+    assert run(capsys, "plan", "validate", str(plan), "--storage-location", "/srv/backups")[0] == 0
+    code, out, _ = run(capsys, "plan", "show", str(plan), "--storage-location", "/srv/backups", "-o", "json")
+    assert code == 0 and json.loads(out)["spec"]["source"]["storageLocation"] == "/srv/backups"

@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("cluster", "restoreflow.cli.cluster_cmd", "run a real Kubernetes control plane on loopback"),
     ("demo", "restoreflow.cli.demo_cmd", "restore the demo backup into a fresh sandbox"),
     ("server", "restoreflow.cli.server_cmd", "start, stop and show restoreflow's local Prefect server"),
+    ("version", "restoreflow.cli.version_cmd", "print the client, Prefect and cluster versions"),
 ]
 
 

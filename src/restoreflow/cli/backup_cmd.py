@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,14 +21,28 @@ STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="backup_command", metavar="COMMAND", required=True)
 
-    get = sub.add_parser("get", help="get backups", description="List the backups of a storage location.")
+    get = sub.add_parser(
+        "get",
+        help="get backups",
+        description="List the backups of a storage location.",
+        epilog="examples:\n  restoreflow backup get --storage-location s3://velero-backups/prod\n"
+        "  RESTOREFLOW_STORAGE_LOCATION=.demo/backups restoreflow backup get -o yaml\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     get.add_argument("names", nargs="*", metavar="NAME", help="only these backups")
     get.add_argument("-l", "--selector", help="only show backups matching this label selector")
     add_output_flag(get)
     add_location_flags(get)
     get.set_defaults(handler=get_backups)
 
-    describe = sub.add_parser("describe", help="describe backups", description="Describe backups.")
+    describe = sub.add_parser(
+        "describe",
+        help="describe backups",
+        description="Describe backups.",
+        epilog="examples:\n  restoreflow backup describe demo-backup --details\n"
+        "  restoreflow backup describe b1 b2 -o json   # a List, like get\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     describe.add_argument("names", nargs="+", metavar="NAME")
     describe.add_argument("--details", action="store_true", help="display additional detail")
     add_output_flag(describe)
@@ -79,10 +94,23 @@ def get_backups(args: argparse.Namespace) -> int:
         if selected((b.raw.get("metadata") or {}).get("labels"), args.selector)
     ]
     if args.output == "table":
+        if not backups:
+            _say_none_found(storage)
+            return 0
         print(backup_table(backups), end="")
     else:
         print_data(as_list("Backup", [dict(b.raw) for b in backups], "velero.io/v1"), args.output)
     return 0
+
+
+def _say_none_found(storage: Any) -> None:
+    """Like kubectl's "No resources found": on stderr, with a hint when the folder is not a BSL root."""
+    print(f"No backups found in backup storage location {storage.url}", file=sys.stderr)
+    if not storage.fs.exists(storage.path("backups")):
+        print(
+            "  (it has no backups/ folder: a storage location is the folder holding backups/ and restores/)",
+            file=sys.stderr,
+        )
 
 
 def describe_backups(args: argparse.Namespace) -> int:

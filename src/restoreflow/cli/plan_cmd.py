@@ -14,13 +14,28 @@ from restoreflow.cli.common import CliError, print_data
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="plan_command", metavar="COMMAND", required=True)
 
-    validate = sub.add_parser("validate", help="check plan files; exit 1 when any is invalid")
+    validate = sub.add_parser(
+        "validate",
+        help="check plan files; exit 1 when any is invalid",
+        description="Check plan files against the schema and the rules; exit 1 when any is invalid.",
+        epilog="examples:\n  restoreflow plan validate plans/*.yaml            # e.g. in a pre-commit hook\n"
+        "  restoreflow plan validate portable.yaml --storage-location s3://velero-backups/prod\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     validate.add_argument("files", nargs="+", metavar="FILE", help="plan files")
+    _add_storage_location(validate)
     validate.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
     validate.set_defaults(handler=validate_command)
 
-    show = sub.add_parser("show", help="print the normalized plan with every default filled in")
+    show = sub.add_parser(
+        "show",
+        help="print the normalized plan with every default filled in",
+        description="Print the normalized plan with every default filled in.",
+        epilog="examples:\n  restoreflow plan show plans/demo.yaml -o json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     show.add_argument("file", metavar="FILE", help="plan file")
+    _add_storage_location(show)
     show.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     show.set_defaults(handler=show_command)
 
@@ -49,7 +64,7 @@ def validate_command(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for file in args.files:
         try:
-            plan = load_plan(file, storage_location=_env_storage_location())
+            plan = load_plan(file, storage_location=_storage_location(args))
         except PlanError as err:
             results.append({"file": file, "valid": False, "problems": [p.to_dict() for p in err.problems]})
             if args.output == "text":
@@ -67,7 +82,7 @@ def validate_command(args: argparse.Namespace) -> int:
 def show_command(args: argparse.Namespace) -> int:
     from restoreflow.plan import load_plan, plan_to_document
 
-    plan = _load(lambda path: load_plan(path, storage_location=_env_storage_location()), args.file)
+    plan = _load(lambda path: load_plan(path, storage_location=_storage_location(args)), args.file)
     _print(plan_to_document(plan), args.output)
     return 0
 
@@ -95,9 +110,18 @@ def from_velero_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _env_storage_location() -> str | None:
-    """A plan may leave its storage location to RESTOREFLOW_STORAGE_LOCATION, as `restore create` does."""
-    return os.environ.get(STORAGE_ENV)
+def _add_storage_location(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--storage-location",
+        metavar="URL",
+        help="for a plan that leaves spec.source.storageLocation out (env RESTOREFLOW_STORAGE_LOCATION)",
+    )
+
+
+def _storage_location(args: argparse.Namespace) -> str | None:
+    """A plan may leave its storage location to the flag or RESTOREFLOW_STORAGE_LOCATION, as `restore
+    create` does."""
+    return args.storage_location or os.environ.get(STORAGE_ENV)
 
 
 def _load(loader: Any, *arguments: Any) -> Any:

@@ -31,6 +31,26 @@ def kubeconfig_files(kubeconfig: str | None) -> list[Path]:
 
 def check_target(target: Any, namespaces: list[str]) -> None:
     """`target` is the plan's Target; `namespaces` the namespaces restored into (empty: all)."""
+    cluster = _connect(target)
+    try:
+        _check_answers(cluster)
+        for namespace in namespaces or [""]:
+            _check_may_create(cluster, namespace)
+    finally:
+        cluster.close()
+
+
+def cluster_version(target: Any) -> tuple[str, str]:
+    """The API server's gitVersion and address (`restoreflow version`)."""
+    cluster = _connect(target)
+    try:
+        return str(_check_answers(cluster).get("gitVersion", "")), cluster.host
+    finally:
+        cluster.close()
+
+
+def _connect(target: Any) -> Any:
+    """The kubeconfig checked, then a Cluster for it."""
     files = kubeconfig_files(target.kubeconfig)
     existing = [path for path in files if path.is_file()]
     if files and not existing:
@@ -39,13 +59,7 @@ def check_target(target: Any, namespaces: list[str]) -> None:
         raise CliError(f"kubeconfig file {named}{source} does not exist: pass --kubeconfig PATH")
     if files:
         _check_context(target, existing)
-    cluster = _api_client(target, existing)
-    try:
-        _check_answers(cluster)
-        for namespace in namespaces or [""]:
-            _check_may_create(cluster, namespace)
-    finally:
-        cluster.close()
+    return _api_client(target, existing)
 
 
 def _check_context(target: Any, files: list[Path]) -> None:
@@ -82,11 +96,12 @@ def _api_client(target: Any, files: list[Path]) -> Any:
     return Cluster(api_client, retries=ApiRetries(attempts=1, request_timeout=TIMEOUT))
 
 
-def _check_answers(cluster: Any) -> None:
+def _check_answers(cluster: Any) -> dict[str, Any]:
+    """GET /version, once."""
     from restoreflow.cluster import ApiError, ConnectionFault
 
     try:
-        cluster.version()
+        return dict(cluster.version())
     except ApiError as err:
         if err.code in (401, 403):
             raise CliError(f"the API server at {cluster.host} refused the credentials: {err}") from None
