@@ -159,8 +159,18 @@ def compare(item: ItemPreview) -> Mismatch | None:
     if contains(live, wrote):
         return None
     fields = missing_fields(live, wrote)
-    diff = unified_diff(item.path, redacted(item.resource, live), redacted(item.resource, wrote, live))
+    shown = projected(live, wrote)
+    diff = unified_diff(item.path, redacted(item.resource, shown), redacted(item.resource, wrote, shown))
     return Mismatch(item.path, "changed", fields, diff)
+
+
+def projected(live: Any, wrote: Any) -> Any:
+    """`live` cut to the fields restoreflow wrote, so a diff shows no server defaults."""
+    if isinstance(live, dict) and isinstance(wrote, dict):
+        return {k: projected(v, wrote[k]) for k, v in live.items() if k in wrote}
+    if isinstance(live, list) and isinstance(wrote, list) and len(live) == len(wrote):
+        return [projected(a, b) for a, b in zip(live, wrote, strict=True)]
+    return live
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
