@@ -35,6 +35,7 @@ from fsspec import AbstractFileSystem
 
 from .errors import BackupError, RestoreNotFound
 from .files import check_name, go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
+from .liveness import abandoned, mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class RestoreRecords:
             try:
                 if isinstance(data, Exception):
                     raise BackupError(f"{where}: cannot be read: {data}")
-                documents.append(self._expect(parse_json(data, where), dict, where))
+                documents.append(self._settle(self._expect(parse_json(data, where), dict, where)))
             except BackupError as err:
                 log.warning("skipping restore record: %s", err)
         return sorted(documents, key=_newest_first_key, reverse=True)
@@ -136,7 +137,21 @@ class RestoreRecords:
         data = read_optional(self.storage.fs, path, where)
         if data is None:
             raise RestoreNotFound(name, self.storage.url)
-        return self._expect(parse_json(data, where), dict, where)
+        return self._settle(self._expect(parse_json(data, where), dict, where))
+
+    def _settle(self, document: dict[str, Any]) -> dict[str, Any]:
+        """A record left running by a process that died is ended now, Failed with the reason."""
+        reason = abandoned(document)
+        if reason is None:
+            return document
+        name = str((document.get("metadata") or {}).get("name") or "")
+        ended = mark_failed(document, reason)
+        log.warning("restore %s: %s; marked Failed", name, reason)
+        try:
+            self.write_status(check_name("restore", name), ended)
+        except BackupError as err:
+            log.warning("restore %s could not be marked Failed: %s", name, err)
+        return ended
 
     def exists(self, name: str) -> bool:
         self.storage.refresh(self._path(name))

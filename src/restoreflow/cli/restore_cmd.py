@@ -87,8 +87,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     delete.set_defaults(handler=delete_restores)
 
     from restoreflow.cli.preview_cmd import register_verify
+    from restoreflow.cli.unlock_cmd import register_unlock
 
     register_verify(sub)
+    register_unlock(sub)
 
 
 def _add_list_output_flags(parser: argparse.ArgumentParser) -> None:

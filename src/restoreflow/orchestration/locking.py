@@ -14,8 +14,10 @@ events and logs land between the increment's read and its update), which Prefect
 only after 2 s; and a restore queued behind another one polls at the server's Retry-After, which
 grows with the limit's average occupancy up to 30 s. Here a busy server is asked again after
 20 ms, and a held target at most a second later, so a queued restore starts within a second of
-the target's release. The lease (5 minutes, renewed every minute) names the flow run as holder;
-the server frees the slots of a process that died once its lease lapses.
+the target's release. The lease names the flow run as holder and is as short as Prefect allows
+(60 s, renewed every 10 s, so five renewals may fail before it lapses): the server frees the slots
+of a process that died (`kill -9`, a lost node) once its lease lapses and the server's lease reaper
+passes (every 15 s by default). `restoreflow restore unlock` shows the holds and breaks one at once.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ from restoreflow.restore import RestoreCancelled
 
 PREFIX = "restoreflow-target-"
 CLUSTER_SCOPED = "cluster"
-LEASE_SECONDS = 300.0  # how long the server keeps the slots of a process that died
-RENEW_SECONDS = 60.0
+LEASE_SECONDS = 60.0  # how long the server keeps the slots of a process that died (Prefect's minimum)
+RENEW_SECONDS = 10.0
 FIRST_WAIT = 0.02  # seconds before asking again; doubles up to LONGEST_WAIT
 LONGEST_WAIT = 1.0  # how late a queued restore may notice that its target is free
 BUSY_ATTEMPTS = 100  # consecutive "database is locked" answers (about 90 s) before giving up
@@ -252,6 +254,6 @@ def _release(
     try:
         client.release_concurrency_slots_with_lease(lease.lease_id)
     except Exception as error:
-        _logger().warning("could not release the target (the server frees it within 5 minutes): %s", error)
+        _logger().warning("could not release the target (it is freed when its lease lapses): %s", error)
         return
     _emit("released", lease, follows=acquired)

@@ -1,0 +1,72 @@
+"""Which process writes a running restore's record, and whether that process still lives.
+
+A restore's status document names its process while it runs (`status.process`: host, pid and the
+process's start time, so a reused pid is not mistaken for it). A process killed outright (`kill -9`,
+an OOM kill, a power cut) cannot write its record's end: the record would say `InProgress` forever.
+Whoever reads such a record next on the same host sees the process gone and marks the record
+`Failed` with the reason, as Velero does with the restores left `InProgress` when its server
+restarts. A record from another host is judged there (its own commands) or by its flow run's state.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+RUNNING_PHASES = ("New", "InProgress")
+
+
+def process_identity() -> dict[str, Any]:
+    """This process, as a running record names it."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _start_ticks(os.getpid())}
+
+
+def gone(process: Any) -> bool:
+    """True only when the named process surely ended: same host, and no such process (or another
+    one since, with the same pid)."""
+    if not isinstance(process, dict) or process.get("host") != socket.gethostname():
+        return False
+    pid = process.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's process: it exists
+        pass
+    started = process.get("started")
+    return started is not None and _start_ticks(pid) not in (None, started)
+
+
+def abandoned(document: dict[str, Any]) -> str | None:
+    """The failure reason to record when a running record's process is gone; None otherwise."""
+    status = document.get("status") or {}
+    process = status.get("process")
+    if status.get("phase") not in RUNNING_PHASES or not gone(process):
+        return None
+    return (
+        f"the restoring process (pid {process['pid']} on {process['host']}) ended without finishing: "
+        f'found "{status.get("phase")}" at {datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}'
+    )
+
+
+def mark_failed(document: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The record as the dead process would have ended it: Failed, with the reason and an end time."""
+    status = dict(document.get("status") or {})
+    status.update(phase="Failed", failureReason=reason)
+    status.setdefault("completionTimestamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    status.pop("stepProgress", None)
+    return {**document, "status": status}
+
+
+def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux), None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[19])  # field 22 of stat(5), counted after the command name
+    except (OSError, IndexError, ValueError):
+        return None
