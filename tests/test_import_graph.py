@@ -44,6 +44,8 @@ def _imported(path: Path) -> Iterator[str]:
         elif node.level:
             base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
             yield f"{base}.{node.module}" if node.module else base
+        elif node.module == "restoreflow":  # `from restoreflow import codec` imports a module
+            yield from (f"restoreflow.{alias.name}" for alias in node.names)
         elif node.module:
             yield node.module
 

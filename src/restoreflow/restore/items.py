@@ -29,6 +29,7 @@ from restoreflow.restore.metadata import (
     status_override,
 )
 from restoreflow.restore.namespaces import NamespaceError, Namespaces
+from restoreflow.restore.resource_modifiers import ResourceModifiers
 from restoreflow.restore.results import ItemKey, ItemStatus
 from restoreflow.restore.selection import CRDS, Filters, ItemRef
 from restoreflow.restore.volume_native import VolumeError
@@ -54,7 +55,7 @@ class ItemRestorer:
         ctx: RestoreContext,
         filters: Filters,
         actions: list[RestoreItemAction],
-        modifiers: Any = None,
+        modifiers: ResourceModifiers | None = None,
     ) -> None:
         self.ctx = ctx
         self.filters = filters
