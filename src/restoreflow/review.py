@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from restoreflow.restore.preview import DECISIONS, EXCLUDED, FAIL, SKIP_WARNING, Preview
+from restoreflow.restore.preview import (
+    CREATE,
+    DECISIONS,
+    EXCLUDED,
+    FAIL,
+    RENAME,
+    SKIP_WARNING,
+    UPDATE,
+    Preview,
+)
 from restoreflow.restore.verify import Verification
 
 DETAIL_LIMIT = 200  # items listed in a Markdown artifact (the table has the counts of all)
@@ -27,7 +36,7 @@ def preview_text(result: Preview, *, details: bool = False, diff: bool = False) 
         "",
         *_table(preview_rows(result)),
     ]
-    unchecked = [i for i in result.items if i.decision not in (EXCLUDED, FAIL) and not i.checked]
+    unchecked = [i for i in result.items if i.decision in (CREATE, UPDATE, RENAME) and not i.checked]
     if unchecked:
         lines += [
             "",
