@@ -12,7 +12,18 @@ from restoreflow.cluster.client import wait_until
 from restoreflow.controlplane.pytest_plugin import KubeTarget
 from restoreflow.restore import run_restore
 from restoreflow.restore.preview import Preview, preview
-from tests.engine.helpers import configmap, kube_object, make_plan, namespace, pod, write_backup
+from restoreflow.restore.verify import verify
+from tests.engine.helpers import (
+    BACKUP,
+    configmap,
+    deployment,
+    kube_object,
+    make_plan,
+    namespace,
+    pod,
+    secret,
+    write_backup,
+)
 from tests.engine.test_preview import messages
 
 
@@ -134,3 +145,33 @@ def test_preview_then_restore_agree_on_existing_objects(kube_target: KubeTarget,
     assert messages(planned.results) == messages(done.results)  # workers add them in any order
     # managedFields are restored as backed up, so objects made by someone else always differ
     assert planned.totals() == {"create": 28, "skip": 1, "skip-warning": 2}
+
+
+def test_verification_ignores_what_the_server_adds_and_sees_what_changed(
+    kube_target: KubeTarget, tmp_path: Path
+) -> None:
+    ns = kube_target.name("shop")
+    web = service("web", ns, 30000 + int(ns[-4:], 16) % 2700)
+    web["spec"]["clusterIP"] = "10.96.0.77"  # the service action drops it: the server allocates one
+    objects = [namespace(ns), configmap("settings", ns), secret("db", ns), deployment("app", ns), web]
+    location, _ = write_backup(tmp_path, objects)
+    plan = make_plan(kube_target, location)
+    done = run_restore(plan, restore_name="drill")
+    assert done.phase == "Completed", done.results
+
+    clean = verify(
+        plan,
+        restore_name="drill",
+        backup_name=BACKUP,
+        resource_list=done.resource_list,
+        readiness=True,
+        timeout=60,
+    )
+    kube_target.cluster.patch("configmaps", "settings", {"data": {"key": "changed"}}, ns)
+    changed = verify(plan, restore_name="drill", backup_name=BACKUP, resource_list=done.resource_list)
+
+    assert clean.ok, clean.to_dict()
+    assert (clean.checked, clean.ready_checked) == (5, 1)
+    assert [(m.path, m.problem, m.fields) for m in changed.mismatches] == [
+        (f"configmaps/{ns}/settings", "changed", ["data.key"])
+    ]
