@@ -10,6 +10,7 @@ takes it at once; a holder still running is not stopped, which is why it asks fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any
@@ -50,12 +51,12 @@ def unlock_targets(args: argparse.Namespace) -> int:
         with get_client(sync_client=True) as client:
             held = _holds(client)
             if not args.targets and not args.all:
-                _print_holds(held)
+                _print_holds(client, held)
                 return 0
             chosen = held if args.all else _chosen(held, args.targets)
             for limit in chosen:
                 if args.confirm or _confirmed(limit.name):
-                    client.delete_global_concurrency_limit_by_name(limit.name)
+                    _break(client, limit.name)
                     print(f"Broke the hold on {limit.name}.")
                 else:
                     print(f"Left the hold on {limit.name}.")
@@ -88,14 +89,35 @@ def _name(limit: Any) -> str:
     return str(limit.name)
 
 
-def _print_holds(held: list[Any]) -> None:
+def _print_holds(client: Any, held: list[Any]) -> None:
     if not held:
         print("No restore holds a target.")
         return
     width = max(len(limit.name) for limit in held)
-    print(f"{'TARGET':<{width}}  HELD SINCE")
+    print(f"{'TARGET':<{width}}  {'SINCE':<20}  HOLDER")
     for limit in held:
-        print(f"{limit.name:<{width}}  {limit.updated:%Y-%m-%d %H:%M:%S %Z}")
+        since = f"{limit.updated:%Y-%m-%d %H:%M:%S}" if limit.updated else ""
+        print(f"{limit.name:<{width}}  {since:<20}  {_holder_text(client, limit.name)}")
+
+
+def _holder_text(client: Any, name: str) -> str:
+    from restoreflow.backup.liveness import gone
+    from restoreflow.orchestration.locking import read_holder
+
+    process = (read_holder(client, name) or {}).get("process")
+    if not isinstance(process, dict):
+        return "unknown"
+    return f"pid {process.get('pid')} on {process.get('host')}" + (" (gone)" if gone(process) else "")
+
+
+def _break(client: Any, name: str) -> None:
+    from prefect.exceptions import ObjectNotFound
+
+    from restoreflow.orchestration.locking import holder_variable
+
+    client.delete_global_concurrency_limit_by_name(name)
+    with contextlib.suppress(ObjectNotFound):
+        client.delete_variable_by_name(holder_variable(name))
 
 
 def _chosen(held: list[Any], targets: list[str]) -> list[Any]:
