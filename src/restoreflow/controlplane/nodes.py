@@ -148,7 +148,9 @@ class NodeSimulator:
         )
         if helper is None:
             return False
-        volumes = {m.get("name") for m in helper.get("volumeMounts") or []}
+        projected = {v.get("name") for v in pod["spec"].get("volumes") or [] if "projected" in v}
+        # the API server mounts the service-account token into every container; only data volumes wait
+        volumes = {m.get("name") for m in helper.get("volumeMounts") or []} - projected
         try:
             pvrs = self.cluster.list(
                 "podvolumerestores.velero.io", label_selector=f"velero.io/pod-uid={pod['metadata']['uid']}"

@@ -207,6 +207,7 @@ class ControlPlane:
             f"--service-account-key-file={pki.sa_pub}",
             f"--service-account-signing-key-file={pki.sa_key}",
             "--authorization-mode=Node,RBAC",
+            "--kubelet-preferred-address-types=InternalIP",  # the node's 127.0.0.1, never a DNS lookup
             "--allow-privileged=true",
             "--profiling=false",
         ]

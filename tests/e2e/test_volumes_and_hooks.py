@@ -1,0 +1,72 @@
+"""Pod volume restores and exec hooks on both targets: the node simulator plays Velero's node agent
+and the kubelet on the real control plane, except exec, which needs a kubelet it does not serve."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restoreflow.backup import BackupBuilder
+from restoreflow.cluster.client import wait_until
+from restoreflow.controlplane.pytest_plugin import KubeTarget
+from restoreflow.plan.model import Target
+from restoreflow.restore import run_restore
+from tests.engine.helpers import configmap, make_plan, namespace, pod, write_backup
+from tests.volumes.helpers import app_pod, pv, pvb, pvc
+from tests.volumes.helpers import make_plan as volume_plan
+
+
+@pytest.mark.sandbox(velero_crds=True)
+def test_pod_volume_restores_complete_and_the_pod_runs(kube_target: KubeTarget, tmp_path: Path) -> None:
+    ns, name = kube_target.name("drill"), kube_target.name("fs")
+    backup = BackupBuilder("nightly").add_all([namespace("shop"), pv(policy="Delete"), pvc(), app_pod()])
+    backup.add_volume_info(
+        {"pvName": "pv-1", "pvcName": "data", "pvcNamespace": "shop", "backupMethod": "PodVolumeBackup"}
+    )
+    backup.add_pod_volume_backup(pvb("web", "data", pvc_name="data"))
+    backup.add_pod_volume_backup(pvb("web", "cache", snapshot="snap-2"))
+    backup.write(str(tmp_path / "bsl"))
+    plan = volume_plan(mapping={"shop": ns})
+    spec = replace(
+        plan.spec,
+        source=replace(plan.spec.source, storage_location=str(tmp_path / "bsl"), backup_name="nightly"),
+        target=Target(kubeconfig=kube_target.kubeconfig),
+    )
+    result = run_restore(replace(plan, spec=spec), restore_name=name)
+
+    assert result.phase == "Completed", result.results
+    assert result.status["status"]["podVolumeRestores"] == {"attempted": 2, "completed": 2, "failed": 0}
+    restores = kube_target.cluster.list(
+        "podvolumerestores.velero.io", "velero", f"velero.io/restore-name={name}"
+    )
+    assert sorted(r["spec"]["volume"] for r in restores) == ["cache", "data"]
+    assert all(r["status"]["phase"] == "Completed" for r in restores)
+
+    def running() -> bool:
+        return ((kube_target.get("pods", "web", ns) or {}).get("status") or {}).get("phase") == "Running"
+
+    assert wait_until(running, 60, 0.2)
+    live = kube_target.get("pods", "web", ns)
+    assert live["spec"]["initContainers"][0]["name"] == "restore-wait"
+
+
+def test_an_exec_hook_without_a_kubelet_fails_with_the_servers_reason(
+    control_plane: Any, tmp_path: Path
+) -> None:
+    """The real control plane has no kubelet to run a command in: the hook fails, named, and the
+    restore goes on (PartiallyFailed), as Velero reports a hook whose exec the cluster refuses."""
+    ns = f"hooks-{tmp_path.name[-6:].lower().replace('_', '-')}"
+    hooked = pod("toolbox", ns, annotations={"post.hook.restore.velero.io/command": '["echo", "restored"]'})
+    hooked["spec"].pop("nodeName")
+    location, _ = write_backup(tmp_path, [namespace(ns), configmap("settings", ns), hooked])
+    plan = make_plan(control_plane, location)
+    result = run_restore(plan, restore_name="exec")
+
+    assert result.phase == "PartiallyFailed", result.results
+    [error] = result.results["errors"]["namespaces"][ns]
+    assert error.startswith("hook <from-annotation> in container app failed to execute, err: ")
+    assert "127.0.0.1:10250" in error and "connection refused" in error
+    assert result.counts["created"] == 3
