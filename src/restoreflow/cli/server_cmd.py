@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   restoreflow server start      # start it now (commands that run a flow also start it)
   restoreflow server status     # its address, process and home
   restoreflow server stop
+  eval "$(restoreflow server env)"   # then prefect deploy, prefect worker start... use it
 """
 
 
@@ -24,6 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         ("status", status_command, "show whether the local Prefect server runs, and where"),
         ("start", start_command, "start the local Prefect server in the background"),
         ("stop", stop_command, "stop the local Prefect server"),
+        ("env", env_command, "print `export PREFECT_API_URL=...` for the prefect CLI (eval it)"),
     ):
         command = sub.add_parser(
             verb,
@@ -64,4 +66,16 @@ def start_command(args: argparse.Namespace) -> int:
 def stop_command(args: argparse.Namespace) -> int:
     info = server.stop()
     print(f"Local Prefect server stopped (pid {info.pid})." if info else "Local Prefect server not running.")
+    return 0
+
+
+def env_command(args: argparse.Namespace) -> int:
+    """The shell line that points Prefect's own CLI at the server restoreflow uses."""
+    url = server.configured_api_url()
+    if url is None:
+        state, info = server.status()
+        if info is None or state != "running":
+            raise CliError("the local Prefect server is not running: `restoreflow server start`")
+        url = info.api_url
+    print(f"export PREFECT_API_URL={url}")
     return 0
