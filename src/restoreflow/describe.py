@@ -282,6 +282,7 @@ def describe_restore(
         d.printf("Validation errors:")
         for problem in status["validationErrors"]:
             d.printf(f"\t{problem}\n")
+    _describe_verification(d, status.get("verification"))
     _describe_results(d, status, results or {})
     _describe_source(d, spec, status)
     _describe_spec(d, spec)
@@ -291,6 +292,15 @@ def describe_restore(
         _describe_resource_list(d, resource_list)
         d.blank()
     return d.text()
+
+
+def _describe_verification(d: Describer, verification: Mapping[str, Any] | None) -> None:
+    """restoreflow's verify phase: its verdict, and why it failed (each problem is among the errors)."""
+    if not verification:
+        return
+    reason = f" ({verification['reason']})" if verification.get("reason") else ""
+    d.blank()
+    d.printf(f"Verification:\t{verification.get('phase', '')}{reason}\n")
 
 
 def _describe_progress(d: Describer, phase: str, progress: Mapping[str, Any] | None) -> None:

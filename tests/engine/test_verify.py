@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from restoreflow.cluster import Cluster
+from restoreflow.describe import describe_restore
 from restoreflow.plan.model import Target, Verify
 from restoreflow.restore import run_restore
 from restoreflow.restore.verify import verify
@@ -141,3 +142,6 @@ def test_a_failed_verification_makes_the_restore_partially_failed_with_the_reaso
         "Failed",
         "verification failed: 1 of 1 workloads not ready",
     )
+    described = describe_restore(result.status, results=result.results)
+    assert "Verification:  Failed (verification failed: 1 of 1 workloads not ready)\n" in described
+    assert "verify: deployments.apps/shop/web not ready: 0/1 replicas available" in described
