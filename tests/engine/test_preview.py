@@ -288,3 +288,18 @@ def test_storage_class_mapping_and_resource_modifiers_are_transforms(sandbox, tm
         ("resource modifiers", ["data.key"])
     ]
     assert items["configmaps/shop/settings"].desired["data"] == {"key": "drill"}
+
+
+def test_an_existing_service_account_is_merged_whatever_the_policy(sandbox, tmp_path):
+    backed_up = kube_object("v1", "ServiceAccount", "web", "shop", imagePullSecrets=[{"name": "registry"}])
+    location, _ = write_backup(tmp_path, [namespace("shop"), backed_up])
+    sandbox.load([namespace("shop"), kube_object("v1", "ServiceAccount", "web", "shop")])
+
+    result = preview(make_plan(sandbox, location), restore_name="look")
+
+    web = by_path(result)["serviceaccounts/shop/web"]
+    assert (web.decision, web.action) == ("update", "updated")
+    assert web.reason == "exists: the backup's secrets, pull secrets, labels and annotations merged in"
+    assert web.patch["imagePullSecrets"] == [{"name": "registry"}]
+    done = run_restore(make_plan(sandbox, location), restore_name="look")
+    assert done.resource_list == result.resource_list()

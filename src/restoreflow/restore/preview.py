@@ -293,6 +293,8 @@ class Observer:
             if pv and trace.source_name in ctx.renamed_pvs:
                 return RENAME, f"a PV named {trace.source_name} exists: restored as a clone"
             return CREATE, trace.unchecked
+        if action == "updated" and trace.resource == "serviceaccounts":
+            return UPDATE, "exists: the backup's secrets, pull secrets, labels and annotations merged in"
         if action == "updated":
             return UPDATE, "exists, differs: patched (existingResourcePolicy: update)"
         if exists and trace.warnings:
