@@ -9,7 +9,16 @@ from restoreflow.describe import describe_restore
 from restoreflow.plan.model import Target, Verify
 from restoreflow.restore import run_restore
 from restoreflow.restore.verify import verify
-from tests.engine.helpers import BACKUP, configmap, deployment, make_plan, namespace, secret, write_backup
+from tests.engine.helpers import (
+    BACKUP,
+    configmap,
+    deployment,
+    kube_object,
+    make_plan,
+    namespace,
+    secret,
+    write_backup,
+)
 
 
 @pytest.fixture
@@ -145,3 +154,20 @@ def test_a_failed_verification_makes_the_restore_partially_failed_with_the_reaso
     described = describe_restore(result.status, results=result.results)
     assert "Verification:  Failed (verification failed: 1 of 1 workloads not ready)\n" in described
     assert "verify: deployments.apps/shop/web not ready: 0/1 replicas available" in described
+
+
+def test_a_merged_service_account_verifies(sandbox, tmp_path):
+    backed_up = kube_object("v1", "ServiceAccount", "web", "shop", imagePullSecrets=[{"name": "registry"}])
+    location, _ = write_backup(tmp_path, [namespace("shop"), backed_up])
+    live = kube_object("v1", "ServiceAccount", "web", "shop", imagePullSecrets=[{"name": "local"}])
+    sandbox.load([namespace("shop"), live])
+    plan, result = restored(sandbox, location)
+    assert result.resource_list["v1/ServiceAccount"] == ["shop/web(updated)"]
+
+    verdict = check(plan, result)
+
+    assert verdict.ok, verdict.to_dict()
+    assert sandbox.get("serviceaccounts", "web", "shop")["imagePullSecrets"] == [
+        {"name": "local"},
+        {"name": "registry"},
+    ]

@@ -21,7 +21,7 @@ from restoreflow.restore.context import RestoreContext
 from restoreflow.restore.metadata import clone, reset_metadata_and_status
 from restoreflow.restore.patches import contains
 from restoreflow.restore.phases import ValidationFailed
-from restoreflow.restore.preview import CREATE, RENAME, ItemPreview, preview, redacted, unified_diff
+from restoreflow.restore.preview import CREATE, RENAME, SKIP, ItemPreview, preview, redacted, unified_diff
 from restoreflow.restore.selection import NAMESPACES
 
 WRITTEN = ("created", "updated")
@@ -155,6 +155,8 @@ def compare(item: ItemPreview) -> Mismatch | None:
         return Mismatch(item.path, "missing") if item.decision == CREATE else None
     if item.found is None or item.written is None:
         return Mismatch(item.path, "missing")
+    if item.resource == "serviceaccounts" and item.decision == SKIP:
+        return None  # a ServiceAccount is merged into, not replaced: nothing is left to merge
     live, wrote = _comparable(item.found), _comparable(item.written)
     if contains(live, wrote):
         return None
