@@ -11,7 +11,7 @@ from restoreflow.cluster import Cluster
 from restoreflow.plan import load_plan
 from restoreflow.plan.model import Target
 from restoreflow.restore import run_restore
-from tests.engine.helpers import BACKUP, configmap, kube_object, namespace, secret, write_backup
+from tests.engine.helpers import BACKUP, configmap, kube_object, make_plan, namespace, secret, write_backup
 from tests.flow.harness import plan_document, unique, write_plan
 
 
@@ -145,3 +145,14 @@ def test_create_with_verify_records_the_verdict(cli, bsl, sandbox, tmp_path):
     assert run.code == 0, run.out + run.err
     verdict = bsl.restores.get(name)["status"]["verification"]
     assert verdict["phase"] == "Passed" and verdict["workloadsChecked"] > 0
+
+
+def test_restore_verify_rebuilds_the_plan_from_the_record(cli, sandbox, plan_file):
+    _, location = plan_file
+    plan = make_plan(sandbox, location, namespace_mapping={"shop": "shop-2"})
+    assert run_restore(plan, restore_name="mapped").phase == "Completed"
+
+    run = cli("restore", "verify", "mapped", "--storage-location", location)
+
+    assert run.code == 0, run.out + run.err
+    assert "Objects checked: 3, missing or changed: 0\n" in run.out
