@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,14 @@ def test_restore_verify_rebuilds_the_plan_from_the_record(cli, sandbox, plan_fil
 
     assert run.code == 0, run.out + run.err
     assert "Objects checked: 3, missing or changed: 0\n" in run.out
+
+
+def test_plan_preview_of_a_corrupt_archive_is_a_clear_error(cli, plan_file):
+    path, location = plan_file
+    Path(BackupStorage.open(location).archive_path(BACKUP)).write_bytes(b"not a gzip file")
+
+    run = cli("plan", "preview", str(path))
+
+    assert run.code == 1
+    assert run.err.startswith("error: the preview stopped: ")
+    assert "Traceback" not in run.err

@@ -11,7 +11,11 @@ import argparse
 import sys
 from typing import Any
 
+from restoreflow.backup.errors import BackupError
 from restoreflow.cli.common import CliError, add_location_flags, print_data
+from restoreflow.cluster.errors import ApiError, ConnectionFault
+
+STOPPERS = (BackupError, ApiError, ConnectionFault)  # what can end a preview or verification early
 
 
 def add_create_flags(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +93,8 @@ def show_preview(plan: Any, restore_name: str, backup_name: str | None, args: ar
         result = preview(plan, restore_name=restore_name, backup_name=backup_name)
     except ValidationFailed as failed:
         raise CliError("the restore would fail validation:\n  " + "\n  ".join(failed.errors)) from None
+    except STOPPERS as err:  # a corrupt archive, the cluster gone mid-way
+        raise CliError(f"the preview stopped: {err}") from None
     if args.output == "text":
         sys.stdout.write(preview_text(result, details=args.details, diff=args.diff))
     else:
@@ -159,6 +165,8 @@ def verify_command(args: argparse.Namespace) -> int:
         )
     except ValidationFailed as failed:
         raise CliError("cannot verify:\n  " + "\n  ".join(failed.errors)) from None
+    except STOPPERS as err:
+        raise CliError(f"the verification stopped: {err}") from None
     if args.output == "text":
         sys.stdout.write(verification_text(result))
     else:

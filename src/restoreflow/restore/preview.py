@@ -27,7 +27,7 @@ from restoreflow.restore.context import RestoreContext, fetched, prepared
 from restoreflow.restore.dry_run import DryRunCluster
 from restoreflow.restore.metadata import clone, reset_metadata_and_status, resource_key
 from restoreflow.restore.patches import apply_merge_patch
-from restoreflow.restore.phases import fetch, prepare, restore_group, validate
+from restoreflow.restore.phases import _restorer, fetch, prepare, restore_group, validate
 from restoreflow.restore.results import ItemKey, Results
 from restoreflow.restore.selection import NAMESPACES, Filters
 
@@ -153,8 +153,6 @@ def preview(
         # a DryRunCluster answers every call the restore makes of a Cluster
         ctx.cluster = DryRunCluster(ctx.cluster, observer.write, observer.unchecked, observer.read)  # type: ignore[assignment]
         ctx.results = ObservedResults(observer, ctx.results)
-        from restoreflow.restore.phases import _restorer
-
         _restorer(ctx).observer = observer
         for group in groups:
             restore_group(ctx, group)
