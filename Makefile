@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup kube demo demo-real test bench lint clean
+.PHONY: setup kube demo demo-real test bench lint clean soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: kube
 
 bench: kube
 	$(BIN)/python -m bench
+
+# The reliability suite at full size (10,000 items through faults, ten kill -9 points), with a table.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench flows

@@ -122,13 +122,16 @@ def gzip_bomb(size: int, name: str = "resources/configmaps/namespaces/shop/bomb.
 def many_entries(count: int) -> bytes:
     """A tar.gz of `count` empty directory entries: tiny compressed, one header each."""
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    with (
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as packed,
+        tarfile.open(fileobj=packed, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
         tar.addfile(VERSION.info, io.BytesIO(VERSION.data))
         for i in range(count):
             info = tarfile.TarInfo(f"resources/d{i}")
             info.type = tarfile.DIRTYPE
             tar.addfile(info)
-    return gzip.compress(raw.getvalue(), 1)
+    return raw.getvalue()
 
 
 def nested(depth: int) -> str:

@@ -44,7 +44,7 @@ def write_plan(path: Path, location: str, kubeconfig: str) -> Path:
         "spec": {
             "source": {"storageLocation": location, "backupName": BACKUP},
             "target": {"kubeconfig": kubeconfig},
-            "concurrency": {"workers": 4, "qps": 1000, "burst": 1000},
+            "concurrency": {"workers": size(4, 8), "qps": 1000, "burst": 1000},
         },
     }
     YAML().dump(document, path)
@@ -85,6 +85,7 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
     }
 
 
+@pytest.mark.timeout(1200)  # ten kill points of 2,000 items in `make soak`
 def test_kill_9_at_several_points_then_the_plan_again_converges(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
