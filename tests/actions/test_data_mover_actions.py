@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from restoreflow.actions.base import ActionError, OperationProgress
-from restoreflow.actions.csi_pvc import CsiPvcRestorerAction
+from restoreflow.actions.csi.pvc import CsiPvcRestorerAction
 from restoreflow.actions.dataupload import DataUploadRetrieveAction
 from restoreflow.cluster import Cluster
 from restoreflow.plan.model import UploaderConfig

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from restoreflow.actions.base import ActionError, ActionInput, ResourceIdentifier
-from restoreflow.actions.csi_pvc import CsiPvcRestorerAction
-from restoreflow.actions.csi_volumesnapshotcontent import CsiVolumeSnapshotContentRestorerAction
+from restoreflow.actions.csi.pvc import CsiPvcRestorerAction
+from restoreflow.actions.csi.volumesnapshotcontent import CsiVolumeSnapshotContentRestorerAction
 from restoreflow.actions.pod_volume_restore import PodVolumeRestoreAction
 from restoreflow.cluster import Cluster
 from restoreflow.plan.model import Transforms

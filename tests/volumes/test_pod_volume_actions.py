@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from restoreflow.actions.base import ActionError, ActionInput, ResourceIdentifier
-from restoreflow.actions.csi_volumesnapshot import CsiVolumeSnapshotRestorerAction
-from restoreflow.actions.csi_volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
+from restoreflow.actions.csi.volumesnapshot import CsiVolumeSnapshotRestorerAction
+from restoreflow.actions.csi.volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
 from restoreflow.actions.pod_volume_restore import (
     PodVolumeRestoreAction,
     VolumeBackup,

@@ -33,10 +33,10 @@ from restoreflow.actions.change_image_name import ChangeImageNameAction
 from restoreflow.actions.change_storage_class import ChangeStorageClassAction
 from restoreflow.actions.cluster_role_bindings import ClusterRoleBindingAction
 from restoreflow.actions.crd_preserve_fields import CRDPreserveFieldsAction
-from restoreflow.actions.csi_pvc import CsiPvcRestorerAction
-from restoreflow.actions.csi_volumesnapshot import CsiVolumeSnapshotRestorerAction
-from restoreflow.actions.csi_volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
-from restoreflow.actions.csi_volumesnapshotcontent import CsiVolumeSnapshotContentRestorerAction
+from restoreflow.actions.csi.pvc import CsiPvcRestorerAction
+from restoreflow.actions.csi.volumesnapshot import CsiVolumeSnapshotRestorerAction
+from restoreflow.actions.csi.volumesnapshotclass import CsiVolumeSnapshotClassRestorerAction
+from restoreflow.actions.csi.volumesnapshotcontent import CsiVolumeSnapshotContentRestorerAction
 from restoreflow.actions.dataupload import DataUploadRetrieveAction
 from restoreflow.actions.init_restore_hook import InitRestoreHookAction
 from restoreflow.actions.job import JobAction

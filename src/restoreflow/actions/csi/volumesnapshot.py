@@ -7,7 +7,7 @@ VolumeSnapshotContent of the same name, class-independent, and its content retai
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.csi_pvc import SNAPSHOT_GROUP, restored_snapshot_name
+from restoreflow.actions.csi.pvc import SNAPSHOT_GROUP, restored_snapshot_name
 
 VOLUME_SNAPSHOT_CONTENTS = f"volumesnapshotcontents.{SNAPSHOT_GROUP}"
 VSC_DELETION_POLICY_ANNOTATION = "velero.io/csi-vsc-deletion-policy"

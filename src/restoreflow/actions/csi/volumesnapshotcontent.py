@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from restoreflow.actions.base import ActionError, ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.csi_pvc import SNAPSHOT_GROUP, restored_snapshot_name
+from restoreflow.actions.csi.pvc import SNAPSHOT_GROUP, restored_snapshot_name
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from restoreflow.actions.base import ActionInput, ActionResult, AppliesTo, ResourceIdentifier
-from restoreflow.actions.csi_pvc import SNAPSHOT_GROUP
+from restoreflow.actions.csi.pvc import SNAPSHOT_GROUP
 
 LIST_SECRET_NAME_ANNOTATION = "csi.storage.k8s.io/snapshotter-list-secret-name"
 LIST_SECRET_NAMESPACE_ANNOTATION = "csi.storage.k8s.io/snapshotter-list-secret-namespace"
