@@ -214,3 +214,40 @@ def test_a_claim_is_provisioned_and_bound_in_the_mapped_storage_class(
     assert pvc["spec"]["storageClassName"] == "standard"
     volume = kube_target.get("persistentvolumes", pvc["spec"]["volumeName"])
     assert volume["spec"]["claimRef"]["name"] == "data"
+
+
+def test_the_default_service_account_is_merged_into_the_one_the_cluster_made(
+    kube_target: KubeTarget, tmp_path: Path
+) -> None:
+    """A new namespace gets its `default` ServiceAccount from a controller (kube-controller-manager, or
+    the sandbox's stand-in) while the restore runs; the backed-up one is merged into it, not failed."""
+    ns = kube_target.name("shop")
+    backed_up = kube_object("v1", "ServiceAccount", "default", ns, imagePullSecrets=[{"name": "pull"}])
+    _, result = restore(kube_target, tmp_path, [namespace(ns), backed_up, configmap("settings", ns)], "sa")
+
+    assert result.phase == "Completed", result.results
+    assert result.results["warnings"] == {}
+    assert result.resource_list["v1/ServiceAccount"] in (
+        [f"{ns}/default(updated)"],
+        [f"{ns}/default(created)"],
+    )
+    assert kube_target.get("serviceaccounts", "default", ns)["imagePullSecrets"] == [{"name": "pull"}]
+
+
+def test_role_binding_subjects_follow_the_namespace_mapping(kube_target: KubeTarget, tmp_path: Path) -> None:
+    source, mapped = kube_target.name("prod"), kube_target.name("drill")
+    binding = kube_object(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        "readers",
+        source,
+        roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        subjects=[{"kind": "ServiceAccount", "name": "reader", "namespace": source}],
+    )
+    _, result = restore(
+        kube_target, tmp_path, [namespace(source), binding], "rb", namespace_mapping={source: mapped}
+    )
+
+    assert result.phase == "Completed", result.results
+    live = kube_target.get("rolebindings.rbac.authorization.k8s.io", "readers", mapped)
+    assert live["subjects"] == [{"kind": "ServiceAccount", "name": "reader", "namespace": mapped}]
