@@ -36,6 +36,27 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     subprocess.run([RESTOREFLOW, "server", "stop"], env=_user_env(home), capture_output=True, timeout=60)
 
 
+def _heartbeats(api_url: str, flow_run_id: str) -> list[dict]:
+    query = {
+        "filter": {
+            "event": {"name": ["prefect.flow-run.heartbeat"]},
+            "resource": {"id": [f"prefect.flow-run.{flow_run_id}"]},
+        }
+    }
+    deadline = time.monotonic() + 15  # events are written asynchronously
+    while True:
+        request = urllib.request.Request(
+            f"{api_url}/events/filter",
+            data=json.dumps(query).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            events = json.load(answer)["events"]
+        if events or time.monotonic() > deadline:
+            return list(events)
+        time.sleep(0.5)
+
+
 def _flow_run_state(api_url: str, flow_run_id: str) -> str:
     with urllib.request.urlopen(f"{api_url}/flow_runs/{flow_run_id}", timeout=10) as answer:
         return str(json.load(answer)["state"]["name"])
@@ -64,6 +85,9 @@ def test_create_starts_one_local_server_whose_runs_stay_visible(
     (url,) = re.findall(r"Prefect flow run: (http://\S+)/runs/flow-run/", run.stdout)
     assert f"running at {url} " in status.stdout
     assert _flow_run_state(f"{url}/api", record["status"]["flowRunId"]) == "Completed"
+    assert _heartbeats(
+        f"{url}/api", record["status"]["flowRunId"]
+    )  # sent by restoreflow, not Prefect's thread
     link = urllib.request.Request(
         f"{url}/runs/flow-run/{record['status']['flowRunId']}", headers={"Accept": "text/html"}
     )

@@ -40,7 +40,7 @@ def connect(verbose: bool) -> str:
         api_url = server.ensure_api(lambda: waiting("Starting restoreflow's local Prefect server"))
     except server.ServerError as err:
         raise CliError(str(err)) from None
-    if not server.healthy(api_url):
+    if not server.answers(api_url):
         raise CliError(f"the Prefect API at {api_url} (PREFECT_API_URL) does not answer")
     _quiet_prefect(verbose)
     return api_url

@@ -99,6 +99,17 @@ def healthy(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def answers(url: str, timeout: float = 3.0) -> bool:
+    """Whether anything answers HTTP at a Prefect API URL (Prefect Cloud's health check needs auth)."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def running() -> ServerInfo | None:
     """The local server recorded in `server.json`, if its process is still alive."""
     try:

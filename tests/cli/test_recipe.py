@@ -1,0 +1,74 @@
+"""prefect.yaml's recipe, as its comments write it, from nothing to a restore run by a worker.
+
+The commands are read from the comment block at the top of prefect.yaml and run in a shell, in a
+scratch copy of the repository's flows, plans and prefect.yaml (so the deployment's working copy
+and `.demo/` are the test's own), with restoreflow's home (its local Prefect server) the test's too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from restoreflow.backup import BackupStorage, sample_backup
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def recipe() -> list[str]:
+    """The `#   command` lines of prefect.yaml's header, comments after `#` removed."""
+    lines = []
+    for line in (REPO / "prefect.yaml").read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("#   "):
+            lines.append(line[4:].split("  #", 1)[0].strip())
+    return lines
+
+
+@pytest.mark.timeout(900)  # a fresh server's migrations, deploy, a worker's subprocess: minutes when busy
+def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) -> None:
+    work = tmp_path / "repo"
+    work.mkdir()
+    for part in ("flows", "plans"):
+        shutil.copytree(REPO / part, work / part)
+    shutil.copy(REPO / "prefect.yaml", work)
+    storage = BackupStorage.open(work / ".demo" / "backups", create=True)
+    sample_backup(storage, "demo-backup")  # what `make demo` leaves there
+
+    steps = recipe()
+    assert steps[0] == "restoreflow server start" and steps[-1].startswith("restoreflow restore create")
+    # a Prefect worker finishes its shutdown on a second signal
+    stop = "for i in 1 2 3; do kill $(jobs -p) 2>/dev/null; sleep 1; done; restoreflow server stop >/dev/null"
+    script = ["set -e", f"trap '{stop}' EXIT"]
+    for step in steps:
+        script.append(step)
+        if "sandbox serve" in step:  # a person typing the next command gives it this long
+            script.append("until [ -s .demo/kubeconfig ]; do sleep 0.2; done")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RESTOREFLOW_", "KUBECONFIG"))
+    }
+    env |= {
+        "PATH": f"{BIN}{os.pathsep}{env['PATH']}",
+        "RESTOREFLOW_HOME": str(tmp_path / "home"),
+        "PREFECT_HOME": str(tmp_path / "prefect-cli"),
+        "PREFECT_CLI_PROMPT": "false",
+        "PWD": str(work),
+    }
+    output = tmp_path / "output.txt"
+    with output.open("w") as out:  # a file, not a pipe: the worker's children may outlive the shell
+        code = subprocess.run(
+            ["bash", "-c", "\n".join(script)], cwd=work, env=env, stdout=out, stderr=out
+        ).returncode
+    text = output.read_text()
+    assert code == 0, text[-4000:]
+    assert "created from deployment restore/restore." in text
+    assert "Restore completed with status: Completed." in text
+    (name,) = [r["metadata"]["name"] for r in storage.restores.list()]
+    assert storage.restores.get(name)["status"]["phase"] == "Completed"
