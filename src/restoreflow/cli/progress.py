@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
@@ -41,6 +41,16 @@ class Snapshot:
             groups={k: (int(v["done"]), int(v["total"])) for k, v in (running.get("groups") or {}).items()},
             volumes=(int(volumes["done"]), int(volumes["total"])) if volumes else None,
         )
+
+    def after(self, earlier: Snapshot) -> Snapshot:
+        """A final status has no groups: keep the last ones seen (all done when Completed)."""
+        if self.groups or not earlier.groups or self.phase not in FINAL_PHASES:
+            return self
+        if self.phase != "Completed":
+            return replace(self, groups=earlier.groups, volumes=earlier.volumes)
+        groups = {name: (total, total) for name, (_, total) in earlier.groups.items()}
+        volumes = (earlier.volumes[1], earlier.volumes[1]) if earlier.volumes else None
+        return replace(self, groups=groups, volumes=volumes)
 
     def line(self) -> str:
         text = f"{self.phase}"
@@ -84,7 +94,7 @@ class RestoreProgress:
         except BackupError:
             status = None  # not written yet
         if status is not None:
-            self.snapshot = Snapshot.of(status)
+            self.snapshot = Snapshot.of(status).after(self.snapshot)
         if self._live is not None:
             self._live.update(self._render())
         elif (line := self.snapshot.line()) != self._printed:
@@ -96,18 +106,20 @@ class RestoreProgress:
         return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
     def _render(self) -> Any:
+        """The header line, then one bar per resource group (and the volumes)."""
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
         from rich.table import Table
+        from rich.text import Text
 
         snap = self.snapshot
+        header = Text.assemble((f"Restore {self.name}", "bold"), f"  {snap.line()}  {self.elapsed()}")
+        rows = list(snap.groups.items()) + ([("volumes", snap.volumes)] if snap.volumes else [])
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column(justify="right")
-        table.add_row(f"Restore {self.name}", f"{snap.line()}  {self.elapsed()}")
-        for group, (done, total) in snap.groups.items():
-            table.add_row(f"  {group}", f"{done:,}/{total:,}")
-        if snap.volumes:
-            table.add_row("  volumes", f"{snap.volumes[0]}/{snap.volumes[1]}")
-        return table
+        for group, (done, total) in rows:
+            bar = ProgressBar(total=max(total, 1), completed=done, width=24)
+            table.add_row(f"  {group}", bar, f"{done:,}/{total:,}")
+        return Group(header, table)
 
     def stop(self) -> None:
         if self._stop.is_set():
