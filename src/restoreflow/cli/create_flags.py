@@ -35,7 +35,9 @@ BOOL_SPELLINGS = {
 def _add_bool_flag(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
     """`--flag` sets true, `--flag=false` false; the value is never the next argument."""
     dest = flag.removeprefix("--").replace("-", "_")
-    parser.add_argument(flag, action="store_const", const=True, dest=dest, help=f"{help_text} (=false: no)")
+    parser.add_argument(
+        flag, action="store_const", const=True, dest=dest, help=f"{help_text} ({flag}=false: no)"
+    )
     for text, value in BOOL_SPELLINGS.items():
         parser.add_argument(
             f"{flag}={text}", action="store_const", const=value, dest=dest, help=argparse.SUPPRESS
