@@ -93,14 +93,15 @@ def test_ten_percent_faults_every_item_exactly_once(sandbox: Sandbox, tmp_path: 
 
     lost_creates = [e for e in proxy.events if e.kind == "lost_answer" and e.method == "POST"]
     log = BackupStorage.open(location).restores.logs("through-faults")
-    assert lost_creates and log.count("the answer to its create was lost") == len(lost_creates)
     for cause in ("429", "500", "503", "connection", "timeout"):
         assert f": {cause}: " in log, f"no retry for {cause} in the log"
-    retried = Counter(result.status["status"]["apiRetries"]["byReason"])
-    injected = proxy.injected
+    retried, injected = Counter(result.status["status"]["apiRetries"]["byReason"]), proxy.injected
     assert [retried[c] for c in ("429", "500", "503")] == [injected[k] for k in ("429", "500", "503")]
     assert retried["connection"] == injected["reset"] + injected["lost_answer"]  # each fault retried once
-    assert retried["timeout"] >= injected["timeout"]  # and a loaded machine may time out on its own
+    own_timeouts = retried["timeout"] - injected["timeout"]  # a loaded machine may time out on its own
+    assert own_timeouts >= 0
+    counted = log.count("the answer to its create was lost")  # and such a create may be applied too
+    assert lost_creates and len(lost_creates) <= counted <= len(lost_creates) + own_timeouts
     report(
         "wire faults",
         items=count,
