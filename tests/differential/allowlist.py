@@ -13,6 +13,7 @@ IGNORED_FIELDS: dict[str, str] = {
     "metadata.creationTimestamp": "the time of each request",
     "metadata.managedFields": "the sandbox keeps what clients send but does not compute field ownership",
     "metadata.deletionTimestamp": "the time of each request",
+    "details.uid": "generated per server (in the Status a delete answers)",
     "spec.clusterIP": "allocated at random from the service range",
     "spec.clusterIPs": "allocated at random from the service range",
     "status.conditions.lastTransitionTime": "the time of each transition",

@@ -46,6 +46,7 @@ class Api:
         self.cluster = cluster
         self.ns = ns
         self.answers: list[Answer] = []
+        self.aliases: dict[str, str] = {}  # generated names, written alike for both servers
 
     def call(
         self, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
@@ -56,7 +57,7 @@ class Api:
             result = self.cluster.request(method, path, body=body, query=query, content_type=content_type)
             answer = Answer(200, "", "", self._normal(result))
         except ApiError as error:
-            answer = Answer(error.code, error.reason, error.message.replace(self.ns, "{ns}"), None)
+            answer = Answer(error.code, error.reason, self._text(error.message), None)
         if keep:
             self.answers.append(answer)
         return answer
@@ -72,8 +73,13 @@ class Api:
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting on {path}")
 
+    def _text(self, text: str) -> str:
+        for name, alias in {**self.aliases, self.ns: "{ns}"}.items():
+            text = text.replace(name, alias)
+        return text
+
     def _normal(self, body: Any) -> Any:
-        body = json.loads(json.dumps(body).replace(self.ns, "{ns}"))
+        body = json.loads(self._text(json.dumps(body)))
         for path in IGNORED_FIELDS:
             _drop(body, path.split("."))
         return body
@@ -234,7 +240,7 @@ def custom_resources(api: Api) -> None:
         f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.{group}",
         lambda o: any(
             c["type"] == "Established" and c["status"] == "True"
-            for c in o.get("status", {}).get("conditions", [])
+            for c in (o.get("status") or {}).get("conditions") or []
         ),
     )
     gadget = {"apiVersion": f"{group}/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": 2}}
@@ -284,6 +290,79 @@ def claims_bind_to_their_volumes(api: Api) -> None:
     api.answers.append(Answer(answer.code, "", "", claim_status))
 
 
+def quotas(api: Api) -> None:
+    namespace_of(api)
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "small"},
+             "spec": {"hard": {"configmaps": "3", "count/deployments.apps": "0"}}}  # fmt: skip
+    api.wait("/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt", lambda cm: True)  # counted by both
+    api.call("POST", "/api/v1/namespaces/{ns}/resourcequotas", quota, keep=False)
+    deadline = time.monotonic() + 30  # kube-apiserver refuses until the quota controller counted once
+    while api.call("POST", "/api/v1/namespaces/{ns}/configmaps", configmap("c0"), keep=False).code == 403:
+        assert time.monotonic() < deadline, "the quota was never counted"
+        time.sleep(0.2)
+    api.call("POST", "/api/v1/namespaces/{ns}/configmaps", configmap("c1"))
+    api.call("POST", "/api/v1/namespaces/{ns}/configmaps", configmap("over"))
+    api.call(
+        "POST",
+        "/apis/apps/v1/namespaces/{ns}/deployments",
+        pod_template_deployment("web"),
+        query={"dryRun": "All"},
+    )
+
+
+def pod_template_deployment(name: str) -> dict[str, Any]:
+    template = pod_template(name)["template"]
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template}}  # fmt: skip
+
+
+def service_addresses(api: Api) -> None:
+    namespace_of(api)
+    ip = f"10.96.{int(api.ns[-4:-2], 16)}.{int(api.ns[-2:], 16) % 250 + 2}"
+    fixed = service("a")
+    fixed["spec"]["clusterIP"] = ip
+    api.call("POST", "/api/v1/namespaces/{ns}/services", fixed)
+    again = service("b")
+    again["spec"]["clusterIP"] = ip
+    api.call("POST", "/api/v1/namespaces/{ns}/services", again)
+    outside = service("c")
+    outside["spec"]["clusterIP"] = "192.168.7.7"
+    api.call("POST", "/api/v1/namespaces/{ns}/services", outside)
+    headless = service("d")
+    headless["spec"]["clusterIP"] = "None"
+    api.call("POST", "/api/v1/namespaces/{ns}/services", headless)
+
+
+def generated_names_and_deletion(api: Api) -> None:
+    namespace_of(api)
+    generated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
+    made = api.call("POST", "/api/v1/namespaces/{ns}/configmaps", generated, keep=False)
+    name = made.body["metadata"]["name"]
+    api.answers.append(Answer(made.code, "", "", name.startswith("gen-") and len(name) == 9))
+    api.aliases[name] = "{generated}"
+    api.call("DELETE", f"/api/v1/namespaces/{{ns}}/configmaps/{name}")
+    api.call("DELETE", f"/api/v1/namespaces/{{ns}}/configmaps/{name}")
+    api.call("DELETE", "/api/v1/namespaces/{ns}")
+    api.call("GET", "/api/v1/namespaces/{ns}/configmaps/nothing")
+
+
+def discovery(api: Api) -> None:
+    """The resources a restore meets, as discovery lists them (names, kinds, scope, verbs)."""
+    wanted = {"namespaces", "configmaps", "secrets", "services", "pods", "persistentvolumeclaims"}
+    wanted |= {"persistentvolumes", "serviceaccounts", "pods/exec", "services/status", "resourcequotas"}
+    core = api.cluster.request("GET", "/api/v1")
+    listed = {
+        r["name"]: (r["kind"], r["namespaced"], sorted(r.get("verbs") or [])) for r in core["resources"]
+    }
+    api.answers.append(Answer(200, "", "", {name: listed.get(name) for name in sorted(wanted)}))
+    apps = api.cluster.request("GET", "/apis/apps/v1")
+    api.answers.append(Answer(200, "", "", sorted(r["name"] for r in apps["resources"])))
+    groups = {g["name"] for g in api.cluster.request("GET", "/apis")["groups"]}
+    needed = {"apps", "batch", "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io",
+              "networking.k8s.io", "policy", "coordination.k8s.io", "scheduling.k8s.io"}  # fmt: skip
+    api.answers.append(Answer(200, "", "", sorted(needed - groups)))
+
+
 SCENARIOS = [
     create_get_and_errors,
     dry_run,
@@ -293,6 +372,10 @@ SCENARIOS = [
     node_ports,
     custom_resources,
     claims_bind_to_their_volumes,
+    quotas,
+    service_addresses,
+    generated_names_and_deletion,
+    discovery,
 ]
 
 

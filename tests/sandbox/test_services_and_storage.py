@@ -115,7 +115,7 @@ def test_cluster_ip_in_use(core: client.CoreV1Api) -> None:
     taken = core.create_namespaced_service("default", service("a")).spec.cluster_ip
     error = api_error(lambda: core.create_namespaced_service("default", service("b", cluster_ip=taken)))
     assert status_of(error)["message"] == (
-        f'Service "b" is invalid: spec.clusterIPs: Invalid value: []string{{"{taken}"}}: '
+        f'Service "b" is invalid: spec.clusterIPs: Invalid value: ["{taken}"]: '
         f"failed to allocate IP {taken}: provided IP is already allocated"
     )
 

@@ -23,7 +23,7 @@ import signal
 import threading
 from typing import Any
 
-from restoreflow.cluster.client import Cluster
+from restoreflow.cluster.client import MERGE_PATCH, Cluster
 from restoreflow.cluster.errors import ApiError, ConnectionFault
 from restoreflow.plan.model import Target
 from restoreflow.sandbox.controllers.pods import pod_status
@@ -55,7 +55,13 @@ class NodeSimulator:
         self._last_lease = 0.0
 
     def run(self) -> None:
-        self.ensure_node()
+        while not self.stopped.is_set():
+            try:
+                self.ensure_node()
+                break
+            except (ApiError, ConnectionFault) as error:
+                print(f"node simulator: registering {self.node}: {error}", flush=True)
+                self.stopped.wait(TICK)
         while not self.stopped.is_set():
             for step in (self.renew_lease, self.run_pods, self.provision_claims, self.advance_volume_restores,
                          self.advance_data_downloads):  # fmt: skip
@@ -80,7 +86,9 @@ class NodeSimulator:
         node["status"]["daemonEndpoints"] = {"kubeletEndpoint": {"Port": KUBELET_PORT}}
         for condition in node["status"].get("conditions") or []:
             condition["lastHeartbeatTime"] = condition["lastTransitionTime"] = _now()
-        self.cluster.update_status("nodes", node)
+        # a merge patch, not a PUT: controllers annotate a new node meanwhile, and a PUT would conflict
+        path = self.cluster.info("nodes").path(None, self.node, "status")
+        self.cluster.request("PATCH", path, body={"status": node["status"]}, content_type=MERGE_PATCH)
         # The admission plugin taints a new node not-ready; without the node lifecycle controller
         # (which would evict pods of a node with no kubelet) the simulator lifts it, as that one would.
         self.cluster.patch("nodes", self.node, {"spec": {"taints": None}})

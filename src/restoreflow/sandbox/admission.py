@@ -12,9 +12,10 @@ from typing import Any
 
 from restoreflow.kube.names import config_key_errors
 from restoreflow.sandbox.catalog import ResourceType
-from restoreflow.sandbox.validation import FieldError, GoText, go_map
+from restoreflow.sandbox.validation import FieldError, GoText
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
+SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")
 PV_PROTECTION = "kubernetes.io/pv-protection"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
@@ -127,6 +128,9 @@ def _allocate_cluster_ip(
     if ip in ("", None):
         ip = "10.96.0.0" if dry_run else alloc.allocate_ip(owner)
     elif ip != "None":
+        if not _in_service_range(ip):
+            detail = f"failed to allocate IP {ip}: the provided network does not match the current range"
+            return [FieldError("FieldValueInvalid", "spec.clusterIPs", [ip], detail)]
         holder = alloc.cluster_ips.get(ip)
         if holder and holder != owner:
             detail = f"failed to allocate IP {ip}: provided IP is already allocated"
@@ -136,6 +140,13 @@ def _allocate_cluster_ip(
     spec["clusterIP"] = ip
     spec["clusterIPs"] = [ip]
     return []
+
+
+def _in_service_range(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in SERVICE_RANGE
+    except ValueError:
+        return True  # not an address at all: validation says so
 
 
 def _allocate_node_ports(
@@ -371,6 +382,8 @@ def default_class_name(storage_classes: list[dict[str, Any]]) -> str | None:
 def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
     """Field defaults, applied to every create and update body (as the API server's defaulting)."""
     kind = rtype.kind if not rtype.custom else ""
+    if kind:
+        _drop_empty(obj)
     if kind == "Pod":
         default_pod(obj)
     elif kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "ReplicationController"):
@@ -392,6 +405,17 @@ def apply_defaults(rtype: ResourceType, obj: dict[str, Any]) -> None:
             default_pod_spec(template_spec)
     else:
         _default_simple(kind, obj)
+
+
+def _drop_empty(obj: dict[str, Any]) -> None:
+    """Empty maps and lists that a built-in type's JSON encoding leaves out (`omitempty`)."""
+    meta = obj.get("metadata") or {}
+    for key in ("labels", "annotations", "finalizers", "ownerReferences"):
+        if key in meta and not meta[key]:
+            del meta[key]
+    for key in ("data", "binaryData", "stringData"):
+        if key in obj and not obj[key]:
+            del obj[key]
 
 
 def apply_create_defaults(rtype: ResourceType, obj: dict[str, Any], default_class: str | None) -> None:
@@ -479,21 +503,21 @@ IMMUTABLE_SELECTOR = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "J
 
 
 def go_selector(selector: dict[str, Any]) -> GoText:
-    """A LabelSelector as Go's %#v prints it inside a field error."""
-    expressions = selector.get("matchExpressions")
-    shown = "[]v1.LabelSelectorRequirement(nil)"
-    if expressions:
-        parts = [
-            f"v1.LabelSelectorRequirement{{Key:{json.dumps(e.get('key', ''))}, "
-            f"Operator:{json.dumps(e.get('operator', ''))}, Values:[]string{{"
-            + ", ".join(json.dumps(v) for v in e.get("values") or [])
-            + "}}"
-            for e in expressions
+    """A LabelSelector inside a field error, as kube-apiserver 1.37 prints it: JSON in the type's field
+    order, empty fields left out."""
+    shown: dict[str, Any] = {}
+    if selector.get("matchLabels"):
+        shown["matchLabels"] = dict(sorted(selector["matchLabels"].items()))
+    if selector.get("matchExpressions"):
+        shown["matchExpressions"] = [
+            {
+                "key": e.get("key", ""),
+                "operator": e.get("operator", ""),
+                **({"values": e["values"]} if e.get("values") else {}),
+            }
+            for e in selector["matchExpressions"]
         ]
-        shown = "[]v1.LabelSelectorRequirement{" + ", ".join(parts) + "}"
-    labels = selector.get("matchLabels")
-    shown_labels = go_map(labels) if labels else "map[string]string(nil)"
-    return GoText(f"v1.LabelSelector{{MatchLabels:{shown_labels}, MatchExpressions:{shown}}}")
+    return GoText(json.dumps(shown, separators=(",", ":")))
 
 
 IMMUTABLE_SET = "field is immutable when `immutable` is set"

@@ -121,6 +121,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         "ns",
         subresources=("status", "finalize"),
         name_rule="label",
+        verbs=tuple(v for v in VERBS if v != "deletecollection"),  # kube-apiserver serves none for namespaces
     ),
     _t("", "v1", "nodes", "Node", False, "no", subresources=_ST),
     _t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, "pvc", subresources=_ST),

@@ -557,8 +557,7 @@ class Cluster:
         if dry_run or old["metadata"].get("deletionTimestamp"):
             return 200, self.served(target.rtype, old, target.version)
         ns = copy.deepcopy(old)
-        ns["metadata"]["deletionTimestamp"] = now()
-        ns["metadata"]["deletionGracePeriodSeconds"] = 0
+        ns["metadata"]["deletionTimestamp"] = now()  # no grace period: kube-apiserver sets none here
         ns["status"] = {"phase": "Terminating"}
         stored = self.store.put(target.rtype, ns)
         self.controllers.namespace_terminating(target.name)

@@ -523,7 +523,7 @@ def _checked_dry_run(verb: str, values: list[str]) -> bool:
     if kind is None or not values:
         return False
     if any(v != "All" for v in values):
-        shown = "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
+        shown = json.dumps(values, separators=(",", ":"))
         error = FieldError("FieldValueNotSupported", "dryRun", GoText(shown), 'supported values: "All"')
         raise invalid(f"{kind}.meta.k8s.io", "meta.k8s.io", "", [error])
     return True

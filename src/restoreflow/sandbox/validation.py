@@ -48,12 +48,8 @@ class GoText(str):
 
 
 def go_map(values: dict[str, Any]) -> str:
-    """Go's %#v of a map[string]string: keys sorted."""
-    return (
-        "map[string]string{"
-        + ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in sorted(values.items()))
-        + "}"
-    )
+    """A map inside a field error, as kube-apiserver 1.37 prints it: compact JSON, keys sorted."""
+    return json.dumps(dict(sorted(values.items())), separators=(",", ":"))
 
 
 def _go_value(value: Any) -> str:
@@ -67,7 +63,7 @@ def _go_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "[]string{" + ", ".join(json.dumps(v) for v in value) + "}"
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 
