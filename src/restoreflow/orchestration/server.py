@@ -116,7 +116,7 @@ def running() -> ServerInfo | None:
         info = ServerInfo(**json.loads((prefect_home() / "server.json").read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) else None
+    return info if _alive(info.pid) and _is_prefect_server(info.pid) else None
 
 
 def status() -> tuple[str, ServerInfo | None]:
@@ -223,6 +223,16 @@ def _free_port() -> int:
                 continue
             return int(sock.getsockname()[1])
     raise ServerError("no free port for the local Prefect server")
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Whether the recorded pid is still the server (not a process that got its number since);
+    assumed so where /proc cannot tell."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    return b"prefect" in command and b"server" in command
 
 
 def _alive(pid: int) -> bool:
