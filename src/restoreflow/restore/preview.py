@@ -255,8 +255,8 @@ class Observer:
         return out
 
     def _namespace(self, key: ItemKey) -> ItemPreview:
-        unchecked = ""  # the namespace create itself was judged by the server
-        return ItemPreview(NAMESPACES, "", key.name, CREATE, unchecked, key.resource, "created")
+        """A namespace the restore would create (its dry-run create was judged by the server)."""
+        return ItemPreview(NAMESPACES, "", key.name, CREATE, "", key.resource, "created")
 
     def _item(self, trace: _Trace) -> ItemPreview:
         status = self.ctx.restored.get(trace.key)
