@@ -171,3 +171,20 @@ def test_a_merged_service_account_verifies(sandbox, tmp_path):
         {"name": "local"},
         {"name": "registry"},
     ]
+
+
+def test_a_claim_that_never_binds_is_reported_pending(sandbox, tmp_path):
+    spec = {
+        "storageClassName": "missing",
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
+    claim = kube_object("v1", "PersistentVolumeClaim", "data", "shop", spec=spec)
+    location, _ = write_backup(tmp_path, [namespace("shop"), claim])
+    plan, result = restored(sandbox, location)
+
+    verdict = check(plan, result, readiness=True, timeout=1)
+
+    assert [(n.path, n.reason) for n in verdict.not_ready] == [
+        ("persistentvolumeclaims/shop/data", "phase Pending")
+    ]
