@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from restoreflow.backup import BackupBuilder
+from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.cluster.client import wait_until
+from restoreflow.controlplane import running_control_plane
 from restoreflow.controlplane.pytest_plugin import KubeTarget
 from restoreflow.plan.model import Target
 from restoreflow.restore import run_restore
@@ -53,20 +53,34 @@ def test_pod_volume_restores_complete_and_the_pod_runs(kube_target: KubeTarget, 
     assert live["spec"]["initContainers"][0]["name"] == "restore-wait"
 
 
-def test_an_exec_hook_without_a_kubelet_fails_with_the_servers_reason(
-    control_plane: Any, tmp_path: Path
+def test_a_post_restore_exec_hook_runs_and_its_output_is_logged(
+    kube_target: KubeTarget, tmp_path: Path
 ) -> None:
-    """The real control plane has no kubelet to run a command in: the hook fails, named, and the
-    restore goes on (PartiallyFailed), as Velero reports a hook whose exec the cluster refuses."""
-    ns = f"hooks-{tmp_path.name[-6:].lower().replace('_', '-')}"
-    hooked = pod("toolbox", ns, annotations={"post.hook.restore.velero.io/command": '["echo", "restored"]'})
+    """On the real control plane the API server sends the exec to the node's kubelet port, where kwok
+    runs the command; on the sandbox the sandbox does."""
+    ns = kube_target.name("hooks")
+    annotations = {"post.hook.restore.velero.io/command": '["echo", "restored"]'}
+    hooked = pod("toolbox", ns, annotations=annotations)
     hooked["spec"].pop("nodeName")
     location, _ = write_backup(tmp_path, [namespace(ns), configmap("settings", ns), hooked])
-    plan = make_plan(control_plane, location)
-    result = run_restore(plan, restore_name="exec")
+    result = run_restore(make_plan(kube_target, location), restore_name="exec")
+
+    assert result.phase == "Completed", result.results
+    assert result.status["status"]["hookStatus"] == {"hooksAttempted": 1, "hooksFailed": 0}
+    assert "stdout: restored" in BackupStorage.open(location).restores.logs("exec")
+
+
+def test_without_an_exec_server_a_hook_fails_with_the_servers_reason(tmp_path: Path) -> None:
+    """`cluster up` without --exec: no kubelet answers, the hook fails, named, and the restore goes on
+    (PartiallyFailed), as Velero reports a hook whose exec the cluster refuses."""
+    ns = "hooks"
+    hooked = pod("toolbox", ns, annotations={"post.hook.restore.velero.io/command": '["echo", "restored"]'})
+    hooked["spec"].pop("nodeName")
+    location, _ = write_backup(tmp_path, [namespace(ns), hooked])
+    with running_control_plane(tmp_path / "plane") as state:
+        result = run_restore(make_plan(state, location), restore_name="exec")
 
     assert result.phase == "PartiallyFailed", result.results
     [error] = result.results["errors"]["namespaces"][ns]
     assert error.startswith("hook <from-annotation> in container app failed to execute, err: ")
-    assert "127.0.0.1:10250" in error and "connection refused" in error
-    assert result.counts["created"] == 3
+    assert f"127.0.0.1:{state.ports['kubelet']}" in error and "connection refused" in error

@@ -9,6 +9,7 @@ from restoreflow.cli.common import CliError
 
 EXAMPLES = """examples:
   restoreflow cluster up --velero-crds          # etcd, kube-apiserver, controllers, scheduler, a node
+  restoreflow cluster up --velero-crds --exec   # and exec hooks, run on this machine through kwok
   export KUBECONFIG=~/.restoreflow/cluster/kubeconfig
   restoreflow restore create --plan plans/demo.yaml --wait
   restoreflow cluster down
@@ -36,6 +37,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--velero-crds",
         action="store_true",
         help="install Velero's CRDs and namespace, as `sandbox serve` does",
+    )
+    up.add_argument(
+        "--exec",
+        action="store_true",
+        dest="exec_hooks",
+        help="answer exec (restore hooks, kubectl exec) through kwok, which runs each command ON THIS "
+        "MACHINE in STATE/exec; without it exec fails as on a node whose kubelet is down",
     )
     up.set_defaults(handler=run_up)
     build = sub.add_parser(
@@ -68,9 +76,7 @@ def run_up(args: argparse.Namespace) -> int:
 
     plane = ControlPlane(args.state, args.kubeconfig)
     try:
-        state = plane.start(
-            velero_crds=args.velero_crds, say=lambda text: print(text, file=sys.stderr, flush=True)
-        )
+        state = plane.start(velero_crds=args.velero_crds, exec_hooks=args.exec_hooks, say=_say)
     except (BinariesError, ControlPlaneError, SetupError) as err:
         raise CliError(str(err)) from None
     print(f"control plane {state.version} running at {state.server}")
@@ -85,14 +91,21 @@ def run_up(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     from restoreflow.controlplane import BinariesError, find_binaries
+    from restoreflow.controlplane.binaries import KWOK_VERSION, kwok_program
 
     try:
-        binaries = find_binaries(say=lambda text: print(text, file=sys.stderr, flush=True))
+        binaries = find_binaries(say=_say)
+        kwok = kwok_program(say=_say)
     except BinariesError as err:
         raise CliError(str(err)) from None
     for name, path in binaries.paths.items():
         print(f"{name:<24} {path}  ({binaries.origin[name]})")
+    print(f"{'kwok':<24} {kwok}  (sigs.k8s.io/kwok {KWOK_VERSION}, for --exec)")
     return 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def run_down(args: argparse.Namespace) -> int:

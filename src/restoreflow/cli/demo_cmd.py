@@ -91,7 +91,7 @@ def _target(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
     plane = ControlPlane(workdir / "cluster", kubeconfig=str(kubeconfig))
     print("Starting a real control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler...")
     try:
-        state = plane.start(velero_crds=True, say=print)
+        state = plane.start(velero_crds=True, exec_hooks=True, say=print)
     except (BinariesError, ControlPlaneError, SetupError) as err:
         raise CliError(str(err)) from None
     print(f"kube-apiserver {state.version} at {state.server}; kubeconfig {kubeconfig}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KUBERNETES_VERSION = "v1.37.2"
+KWOK_MODULE, KWOK_VERSION = "sigs.k8s.io/kwok/cmd/kwok", "v0.8.0"  # serves exec in place of a kubelet
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # envtest's assets hold these two; the others always come from our build unless the folder has them.
 ENVTEST_COMPONENTS = ("etcd", "kube-apiserver")
@@ -96,16 +97,49 @@ def built_program(*, build: bool = True, say: Callable[[str], None] | None = Non
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _executable(program):
-            _go_build(source, program, say or (lambda text: print(text, file=sys.stderr, flush=True)))
+            _go_build(source, program, say or _stderr)
     return program
 
 
-def _go_build(source: Path, program: Path, say: Callable[[str], None]) -> None:
+def kwok_program(*, build: bool = True, say: Callable[[str], None] | None = None) -> Path:
+    """kwok, `go install`ed once from its module into the cache; the control plane runs it to answer
+    the API server's exec requests for the simulated node (its Exec/ClusterExec "local" mode)."""
+    folder = cache_root() / "kwok" / KWOK_VERSION
+    program = folder / "kwok"
+    if _executable(program):
+        return program
+    if not build:
+        raise BinariesError(f"kwok is not built yet ({program}); run `make kube`")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _executable(program):
+            (say or _stderr)(
+                f"building kwok {KWOK_VERSION} from its Go module into {folder} (a few minutes, once)"
+            )
+            env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(folder)}
+            done = subprocess.run([_go(), "install", f"{KWOK_MODULE}@{KWOK_VERSION}"], env=env,
+                                  capture_output=True, text=True)  # fmt: skip
+            if done.returncode != 0:
+                raise BinariesError(f"go install {KWOK_MODULE}@{KWOK_VERSION} failed:\n{done.stderr[-4000:]}")
+    return program
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _go() -> str:
     go = shutil.which("go") or next((g for g in GO_FALLBACKS if _executable(Path(g))), None)
     if go is None:
         raise BinariesError(
             "building kube-apiserver needs Go (1.26+) on PATH, or KUBEBUILDER_ASSETS with envtest's binaries"
         )
+    return go
+
+
+def _go_build(source: Path, program: Path, say: Callable[[str], None]) -> None:
+    go = _go()
     say(
         f"building kube-apiserver, etcd, kube-controller-manager and kube-scheduler {KUBERNETES_VERSION} "
         f"from Kubernetes' Go modules into {program.parent} (the first build takes about 20 minutes "

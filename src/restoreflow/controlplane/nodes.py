@@ -8,8 +8,8 @@ for a control plane that has no nodes of its own.
   binder binds; PodVolumeRestores and DataDownloads advance to Completed as the node agent would.
 
 The status shapes are the sandbox's (`restoreflow.sandbox.controllers`), so both targets agree.
-Exec is not served: the API server's `pods/exec` to this node fails as it does for a node whose
-kubelet does not answer.
+Exec is kwok's (`--kubelet-port`, where the control plane runs it when asked); without it the API
+server's `pods/exec` to this node fails as it does for a node whose kubelet does not answer.
 
 Run as `python -m restoreflow.controlplane.nodes --kubeconfig PATH` (the control plane does).
 """
@@ -32,7 +32,7 @@ from restoreflow.sandbox.controllers.volume_restores import next_status as next_
 from restoreflow.sandbox.initial import node_object
 
 NODE = "node-1"
-KUBELET_PORT = 10250  # nothing listens: exec through the API server fails as for an absent kubelet
+KUBELET_PORT = 10250  # the node's kubelet port: kwok's exec server, when the plane runs one
 TICK = 0.2  # seconds between passes
 LEASE_EVERY = 10.0
 PROVISIONER_ANNOTATIONS = (
@@ -48,9 +48,10 @@ def _now() -> str:
 
 
 class NodeSimulator:
-    def __init__(self, cluster: Cluster, node: str = NODE) -> None:
+    def __init__(self, cluster: Cluster, node: str = NODE, kubelet_port: int = KUBELET_PORT) -> None:
         self.cluster = cluster
         self.node = node
+        self.kubelet_port = kubelet_port
         self.stopped = threading.Event()
         self._last_lease = 0.0
 
@@ -83,7 +84,7 @@ class NodeSimulator:
             {"type": "InternalIP", "address": "127.0.0.1"},
             {"type": "Hostname", "address": self.node},
         ]
-        node["status"]["daemonEndpoints"] = {"kubeletEndpoint": {"Port": KUBELET_PORT}}
+        node["status"]["daemonEndpoints"] = {"kubeletEndpoint": {"Port": self.kubelet_port}}
         for condition in node["status"].get("conditions") or []:
             condition["lastHeartbeatTime"] = condition["lastTransitionTime"] = _now()
         # a merge patch, not a PUT: controllers annotate a new node meanwhile, and a PUT would conflict
@@ -306,9 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m restoreflow.controlplane.nodes")
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--node", default=NODE)
+    parser.add_argument("--kubelet-port", type=int, default=KUBELET_PORT, help="where exec requests go")
     args = parser.parse_args(argv)
     cluster = Cluster.for_target(Target(kubeconfig=args.kubeconfig))
-    simulator = NodeSimulator(cluster, args.node)
+    simulator = NodeSimulator(cluster, args.node, args.kubelet_port)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: simulator.stopped.set())
     print(f"node simulator: playing node {args.node}", flush=True)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from restoreflow.controlplane.binaries import KUBERNETES_VERSION, Binaries, find_binaries
+from restoreflow.controlplane.binaries import KUBERNETES_VERSION, Binaries, find_binaries, kwok_program
 from restoreflow.controlplane.pki import SERVICE_IP, Pki, make_pki
 
 SERVICE_CIDR = "10.96.0.0/12"  # the sandbox's and kubeadm's default
@@ -32,6 +32,9 @@ START_TIMEOUT = 120.0  # seconds for every component to answer; a cold start on 
 # Controllers that need kubelets are left out: without heartbeats the node lifecycle controller would
 # taint the simulated node and evict every pod.
 CONTROLLERS = "*,-node-lifecycle-controller,-node-ipam-controller"
+
+
+KWOK_MANAGED = "restoreflow.dev/kwok-managed"
 
 
 class ControlPlaneError(Exception):
@@ -48,6 +51,7 @@ class PlaneState:
     pids: dict[str, int] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     velero_crds: bool = False
+    exec_hooks: bool = False
 
 
 def default_state_dir() -> Path:
@@ -89,13 +93,17 @@ class ControlPlane:
         self,
         *,
         velero_crds: bool = False,
+        exec_hooks: bool = False,
         binaries: Binaries | None = None,
         say: Callable[[str], None] | None = None,
     ) -> PlaneState:
-        """Start every component (or return the state of the one already running here)."""
+        """Start every component (or return the state of the one already running here).
+
+        exec_hooks: answer exec (restore hooks, `kubectl exec`) for the simulated node through kwok,
+        which runs each command on this machine, in the state folder's `exec/`."""
         say = say or (lambda text: None)
         existing = self.state()
-        if existing and all(self.running().values()) and self.ready():
+        if existing and all(self.running().values()) and self.ready() and existing.exec_hooks >= exec_hooks:
             if velero_crds and not existing.velero_crds:
                 self._install_extras(existing, velero_crds=True)
                 existing.velero_crds = True
@@ -106,10 +114,16 @@ class ControlPlane:
         binaries = binaries or find_binaries(say=say)
         self.logs.mkdir(parents=True, exist_ok=True)
         pki = make_pki(self.state_dir / "pki")
-        ports = {name: free_port() for name in ("etcd", "etcd-peer", "kube-apiserver")}
+        kwok = kwok_program(say=say) if exec_hooks else None
+        ports = {name: free_port() for name in ("etcd", "etcd-peer", "kube-apiserver", "kubelet")}
         server = f"https://127.0.0.1:{ports['kube-apiserver']}"
         state = PlaneState(
-            str(self.kubeconfig), server, KUBERNETES_VERSION, ports=ports, velero_crds=velero_crds
+            str(self.kubeconfig),
+            server,
+            KUBERNETES_VERSION,
+            ports=ports,
+            velero_crds=velero_crds,
+            exec_hooks=exec_hooks,
         )
         try:
             self._spawn(state, "etcd", [str(binaries["etcd"]), *self._etcd_flags(ports)])
@@ -126,17 +140,16 @@ class ControlPlane:
                 [str(binaries["kube-controller-manager"]), *self._controller_flags(pki)],
             )
             self._spawn(state, "kube-scheduler", [str(binaries["kube-scheduler"]), *self._scheduler_flags()])
-            self._spawn(
-                state,
-                "node-simulator",
-                [
-                    sys.executable,
-                    "-m",
-                    "restoreflow.controlplane.nodes",
-                    "--kubeconfig",
-                    str(self.kubeconfig),
-                ],
-            )
+            simulator = [
+                sys.executable,
+                "-m",
+                "restoreflow.controlplane.nodes",
+                "--kubeconfig",
+                str(self.kubeconfig),
+            ]
+            self._spawn(state, "node-simulator", [*simulator, "--kubelet-port", str(ports["kubelet"])])
+            if kwok is not None:
+                self._spawn(state, "kwok", [str(kwok), *self._kwok_flags(ports["kubelet"])])
             self._install_extras(state, velero_crds=velero_crds)
         except BaseException:
             self.stop()
@@ -241,6 +254,20 @@ class ControlPlane:
             "--profiling=false",
         ]
 
+    def _kwok_flags(self, port: int) -> list[str]:
+        """kwok only as the node's exec server: it manages no node (none has the annotation), and its
+        one ClusterExec runs every command locally."""
+        workdir = self.state_dir / "exec"
+        workdir.mkdir(exist_ok=True)
+        config = self.state_dir / "kwok.yaml"
+        config.write_text(_kwok_config(workdir))
+        return [
+            f"--kubeconfig={self.kubeconfig}",
+            f"--config={config}",
+            f"--manage-nodes-with-annotation-selector={KWOK_MANAGED}=true",
+            f"--server-address=127.0.0.1:{port}",
+        ]
+
     def _install_extras(self, state: PlaneState, *, velero_crds: bool) -> None:
         """What every restore target has (the node, the default StorageClass) and, when asked, Velero's
         CRDs and namespace; waits for the default ServiceAccount that pods need."""
@@ -269,6 +296,28 @@ def running_control_plane(
         yield state
     finally:
         plane.stop()
+
+
+def _kwok_config(workdir: Path) -> str:
+    """kwok's --config (YAML documents; JSON is YAML): one ClusterExec running commands locally, and
+    the one Stage kwok insists on, for nodes it does not manage."""
+    stage = {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": "unused"},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Node"},
+            "selector": {"matchAnnotations": {KWOK_MANAGED: "true"}},
+            "next": {},
+        },
+    }
+    execs = {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "ClusterExec",
+        "metadata": {"name": "local"},
+        "spec": {"execs": [{"local": {"workDir": str(workdir)}}]},
+    }
+    return "\n---\n".join(json.dumps(document) for document in (stage, execs)) + "\n"
 
 
 def write_kubeconfig(path: Path, server: str, pki: Pki, identity: str) -> None:

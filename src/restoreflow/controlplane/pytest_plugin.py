@@ -1,6 +1,7 @@
 """pytest fixtures for the real control plane, envtest-style: one per test run, shared by xdist workers.
 
-- `control_plane` (session): a running plane (`PlaneState`: kubeconfig, server). The first worker that
+- `control_plane` (session): a running plane (`PlaneState`: kubeconfig, server), with Velero's CRDs and
+  exec through kwok (the tests' hook commands run on this machine). The first worker that
   needs it starts it under a lock; the others reuse it; the run's controller process stops it at the
   end. Tests are isolated by their own namespaces and names, not by restarts.
 - `kube_target` (function, parametrized `sandbox` / `real`): one restore target of either kind with
@@ -55,7 +56,7 @@ def control_plane() -> Iterator[PlaneState]:
     plane = ControlPlane(shared / "plane")
     with open(shared / "start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        state = plane.start(velero_crds=True)
+        state = plane.start(velero_crds=True, exec_hooks=True)
     yield state
 
 
