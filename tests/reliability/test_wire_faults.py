@@ -100,8 +100,8 @@ def test_ten_percent_faults_every_item_exactly_once(sandbox: Sandbox, tmp_path: 
     assert retried["connection"] == injected["reset"] + injected["lost_answer"]  # each fault retried once
     own_timeouts = retried["timeout"] - injected["timeout"]  # a loaded machine may time out on its own
     assert own_timeouts >= 0
-    counted = log.count("the answer to its create was lost")  # and such a create may be applied too
-    assert lost_creates and len(lost_creates) <= counted <= len(lost_creates) + own_timeouts
+    counted = log.count("the answer to its create was lost")  # once per item, however many were lost
+    assert lost_creates and 0 < counted <= len(lost_creates) + own_timeouts
     report(
         "wire faults",
         items=count,
