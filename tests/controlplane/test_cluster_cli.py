@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from kubernetes import client, config
+from kubernetes.stream import stream
 
 from restoreflow.controlplane import BinariesError, find_binaries
 from restoreflow.controlplane.binaries import COMPONENTS
@@ -47,6 +49,28 @@ def test_the_built_program_reports_the_kubernetes_version() -> None:
         assert "v1.37.2" in done.stdout, done.stderr
 
 
+def exec_in_a_pod(core: client.CoreV1Api, command: list[str]) -> str:
+    """What `kubectl exec` prints: a pod scheduled onto the node, running, then the command in it."""
+    pod = {"metadata": {"name": "shell"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    core.create_namespaced_pod("default", pod)
+    deadline = time.monotonic() + 60
+    while core.read_namespaced_pod("shell", "default").status.phase != "Running":
+        assert time.monotonic() < deadline, "the pod never ran"
+        time.sleep(0.2)
+    return str(
+        stream(
+            core.connect_get_namespaced_pod_exec,
+            "shell",
+            "default",
+            command=command,
+            stdout=True,
+            stderr=True,
+            stdin=False,
+            tty=False,
+        )
+    )
+
+
 def test_up_status_and_down_from_envtest_assets(tmp_path: Path) -> None:
     """A control plane from KUBEBUILDER_ASSETS, up in the background, used with the official client,
     then down: as the README shows it."""
@@ -57,7 +81,7 @@ def test_up_status_and_down_from_envtest_assets(tmp_path: Path) -> None:
     env = {**os.environ, "KUBEBUILDER_ASSETS": str(assets)}
     state = tmp_path / "state"
 
-    up = restoreflow("cluster", "up", "--state", str(state), "--velero-crds", env=env)
+    up = restoreflow("cluster", "up", "--state", str(state), "--velero-crds", "--exec", env=env)
     try:
         assert up.returncode == 0, up.stderr
         kubeconfig = state / "kubeconfig"
@@ -70,6 +94,7 @@ def test_up_status_and_down_from_envtest_assets(tmp_path: Path) -> None:
             assert [n.metadata.name for n in client.CoreV1Api(api).list_node().items] == ["node-1"]
             crds = client.ApiextensionsV1Api(api).list_custom_resource_definition().items
             assert "restores.velero.io" in {c.metadata.name for c in crds}
+            assert exec_in_a_pod(client.CoreV1Api(api), ["echo", "hello"]) == "hello\n"
     finally:
         down = restoreflow("cluster", "down", "--state", str(state))
     assert down.returncode == 0 and down.stdout.strip() == "control plane stopped"
