@@ -21,6 +21,7 @@ import copy
 import datetime
 import signal
 import threading
+import time
 from typing import Any
 
 from restoreflow.cluster.client import MERGE_PATCH, Cluster
@@ -95,8 +96,6 @@ class NodeSimulator:
         self.cluster.patch("nodes", self.node, {"spec": {"taints": None}})
 
     def renew_lease(self) -> None:
-        import time
-
         if time.monotonic() - self._last_lease < LEASE_EVERY:
             return
         self._last_lease = time.monotonic()

@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from restoreflow.sandbox.admission import SERVICE_RANGE
+
 VALIDITY = datetime.timedelta(days=365)
-SERVICE_IP = "10.96.0.1"  # the first address of the service range, which kube-apiserver takes
+SERVICE_IP = str(next(SERVICE_RANGE.hosts()))  # the range's first address, which kube-apiserver takes
 SERVER_NAMES = (
     "localhost",
     "kubernetes",

@@ -24,9 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from restoreflow.controlplane.binaries import KUBERNETES_VERSION, Binaries, find_binaries, kwok_program
-from restoreflow.controlplane.pki import SERVICE_IP, Pki, make_pki
+from restoreflow.controlplane.pki import Pki, make_pki
+from restoreflow.sandbox.admission import SERVICE_RANGE
 
-SERVICE_CIDR = "10.96.0.0/12"  # the sandbox's and kubeadm's default
+SERVICE_CIDR = str(SERVICE_RANGE)  # the sandbox's (and kubeadm's) service range
 NODE_NAME = "node-1"  # the sandbox's node name, so that backups and tests name the same node
 START_TIMEOUT = 120.0  # seconds for every component to answer; a cold start on 2 cores takes ~10
 # Controllers that need kubelets are left out: without heartbeats the node lifecycle controller would
@@ -430,7 +431,6 @@ def _terminate(pid: int, name: str, grace: float = 10.0) -> None:
 
 
 __all__ = [
-    "SERVICE_IP",
     "ControlPlane",
     "ControlPlaneError",
     "PlaneState",
