@@ -44,8 +44,9 @@ def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) ->
 
     steps = recipe()
     assert steps[0] == "restoreflow server start" and steps[-1].startswith("restoreflow restore create")
-    # a Prefect worker finishes its shutdown on a second signal
-    stop = "for i in 1 2 3; do kill $(jobs -p) 2>/dev/null; sleep 1; done; restoreflow server stop >/dev/null"
+    # on exit, whatever happened: a Prefect worker finishes its shutdown on a second signal
+    kill = "for i in 1 2 3; do kill $(jobs -p) 2>/dev/null; sleep 1; done"
+    stop = f"set +e; {kill}; restoreflow server stop >/dev/null"
     script = ["set -e", f"trap '{stop}' EXIT"]
     for step in steps:
         script.append(step)
