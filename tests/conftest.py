@@ -4,4 +4,5 @@ pytest_plugins = [
     "restoreflow.sandbox.pytest_plugin",
     "restoreflow.controlplane.pytest_plugin",
     "tests.plugins.s3",
+    "tests.plugins.restoreflow_home",
 ]

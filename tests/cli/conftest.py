@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,6 @@ class CliRun:
     code: int
     out: str
     err: str
-
-
-@pytest.fixture(scope="session", autouse=True)
-def restoreflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """restoreflow's home of the tests, never the user's (their local Prefect server stays theirs)."""
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("RESTOREFLOW_HOME", str(home))
-        yield home
 
 
 @pytest.fixture
