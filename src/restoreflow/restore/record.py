@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from restoreflow.backup.liveness import RUNNING_PHASES, process_identity
-from restoreflow.backup.liveness import RUNNING_PHASES, process_identity
 from restoreflow.kube.names import invalid_value, label_value_errors, qualified_name_errors
 from restoreflow.plan.model import RestorePlan
 
@@ -89,7 +88,6 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "podVolumeRestores": dict(ctx.pod_volume_restore_counts),
         "apiRetries": {"total": ctx.cluster.total_retries if ctx.connected else 0, **_retries(ctx)},
         "flowRunId": ctx.flow_run_id,
-        "process": process_identity() if phase in RUNNING_PHASES else None,  # see backup/liveness.py
         "process": process_identity() if phase in RUNNING_PHASES else None,  # see backup/liveness.py
         "verification": ctx.verification.summary() if ctx.verification is not None else None,
     }
