@@ -87,41 +87,37 @@ def built_program(*, build: bool = True, say: Callable[[str], None] | None = Non
             f"no Go module at {source} to build kube-apiserver from: run from a restoreflow checkout, "
             "set RESTOREFLOW_KUBE_SOURCE, or set KUBEBUILDER_ASSETS to envtest's binaries"
         )
-    folder = cache_root() / "kube" / f"{KUBERNETES_VERSION}-{_digest(source)}"
-    program = folder / "kube"
-    if _executable(program):
-        return program
-    if not build:
-        raise BinariesError(f"the control plane is not built yet ({program}); run `make kube`")
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _executable(program):
-            _go_build(source, program, say or _stderr)
-    return program
+    program = cache_root() / "kube" / f"{KUBERNETES_VERSION}-{_digest(source)}" / "kube"
+    return _cached(program, lambda: _go_build(source, program, say or _stderr), build)
 
 
 def kwok_program(*, build: bool = True, say: Callable[[str], None] | None = None) -> Path:
     """kwok, `go install`ed once from its module into the cache; the control plane runs it to answer
     the API server's exec requests for the simulated node (its Exec/ClusterExec "local" mode)."""
-    folder = cache_root() / "kwok" / KWOK_VERSION
-    program = folder / "kwok"
+    program = cache_root() / "kwok" / KWOK_VERSION / "kwok"
+
+    def install() -> None:
+        (say or _stderr)(f"building kwok {KWOK_VERSION} from its Go module into {program.parent} (once)")
+        env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(program.parent)}
+        command = [_go(), "install", f"{KWOK_MODULE}@{KWOK_VERSION}"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BinariesError(f"go install {KWOK_MODULE}@{KWOK_VERSION} failed:\n{done.stderr[-4000:]}")
+
+    return _cached(program, install, build)
+
+
+def _cached(program: Path, make: Callable[[], None], build: bool) -> Path:
+    """`program` from the cache, made once (by one process at a time) when it is missing."""
     if _executable(program):
         return program
     if not build:
-        raise BinariesError(f"kwok is not built yet ({program}); run `make kube`")
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
+        raise BinariesError(f"{program.name} is not built yet ({program}); run `make kube`")
+    program.parent.mkdir(parents=True, exist_ok=True)
+    with open(program.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _executable(program):
-            (say or _stderr)(
-                f"building kwok {KWOK_VERSION} from its Go module into {folder} (a few minutes, once)"
-            )
-            env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(folder)}
-            done = subprocess.run([_go(), "install", f"{KWOK_MODULE}@{KWOK_VERSION}"], env=env,
-                                  capture_output=True, text=True)  # fmt: skip
-            if done.returncode != 0:
-                raise BinariesError(f"go install {KWOK_MODULE}@{KWOK_VERSION} failed:\n{done.stderr[-4000:]}")
+            make()
     return program
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from restoreflow.controlplane.binaries import KUBERNETES_VERSION, Binaries, find_binaries, kwok_program
 from restoreflow.controlplane.pki import Pki, make_pki
+from restoreflow.processes import alive, log_tail, stop_group
 from restoreflow.sandbox.admission import SERVICE_RANGE
 
 SERVICE_CIDR = str(SERVICE_RANGE)  # the sandbox's (and kubeadm's) service range
@@ -82,7 +82,7 @@ class ControlPlane:
     def running(self) -> dict[str, bool]:
         """Component -> whether its process is alive (empty when none was started)."""
         state = self.state()
-        return {name: _alive(pid) for name, pid in (state.pids if state else {}).items()}
+        return {name: alive(pid) for name, pid in (state.pids if state else {}).items()}
 
     def ready(self) -> bool:
         """True when the API server answers /readyz with 200."""
@@ -162,8 +162,8 @@ class ControlPlane:
         state = self.state()
         if state is None:
             return
-        for name, pid in reversed(list(state.pids.items())):
-            _terminate(pid, name)
+        for pid in reversed(list(state.pids.values())):
+            stop_group(pid, grace=10.0)
         (self.state_dir / "state.json").unlink(missing_ok=True)
 
     def __enter__(self) -> ControlPlane:
@@ -277,10 +277,10 @@ class ControlPlane:
         try:
             prepare_cluster(self.kubeconfig, velero_crds=velero_crds, logs=self.logs)
         except SetupError:
-            dead = [name for name, pid in state.pids.items() if not _alive(pid)]
+            dead = [name for name, pid in state.pids.items() if not alive(pid)]
             if not dead:
                 raise
-            tail = _tail(self.logs / f"{dead[0]}.log")
+            tail = log_tail(self.logs / f"{dead[0]}.log")
             raise ControlPlaneError(
                 f"{', '.join(dead)} exited; its log ({self.logs}) ends:\n{tail}"
             ) from None
@@ -385,49 +385,12 @@ def _readyz(server: str, pki: Pki) -> int:
 def _wait_for(ready: Callable[[], bool], name: str, logs: Path, pids: dict[str, int] | None = None) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not ready():
-        dead = [n for n, pid in (pids or {}).items() if not _alive(pid)]
+        dead = [n for n, pid in (pids or {}).items() if not alive(pid)]
         if dead or time.monotonic() > deadline:
             why = f"{', '.join(dead)} exited" if dead else f"no answer after {START_TIMEOUT:.0f} s"
-            tail = _tail(logs / f"{(dead or [name])[0]}.log")
+            tail = log_tail(logs / f"{(dead or [name])[0]}.log")
             raise ControlPlaneError(f"{name} did not start ({why}); its log ({logs}) ends:\n{tail}")
         time.sleep(0.1)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of this process is not alive
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        return True
-
-
-def _terminate(pid: int, name: str, grace: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL after `grace` seconds."""
-    if not _alive(pid):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        while _alive(pid) and time.monotonic() < deadline + 5:
-            time.sleep(0.05)
 
 
 __all__ = [

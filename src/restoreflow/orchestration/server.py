@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from restoreflow.processes import alive, log_tail, stop_group
 
 HOME_ENV = "RESTOREFLOW_HOME"
 DEFAULT_PORT = 4200
@@ -116,7 +117,7 @@ def running() -> ServerInfo | None:
         info = ServerInfo(**json.loads((prefect_home() / "server.json").read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) and _is_prefect_server(info.pid) else None
+    return info if alive(info.pid) and _is_prefect_server(info.pid) else None
 
 
 def status() -> tuple[str, ServerInfo | None]:
@@ -162,15 +163,7 @@ def stop(timeout: float = 30.0) -> ServerInfo | None:
     info = running()
     if info is None:
         return None
-    try:
-        os.killpg(info.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return info
-    deadline = time.monotonic() + timeout
-    while _alive(info.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(info.pid):
-        os.killpg(info.pid, signal.SIGKILL)
+    stop_group(info.pid, timeout)
     (prefect_home() / "server.json").unlink(missing_ok=True)
     return info
 
@@ -197,7 +190,7 @@ def _spawn(home: Path) -> ServerInfo:
 
 def _wait_healthy(info: ServerInfo) -> None:
     while not healthy(info.api_url):
-        if not _alive(info.pid):
+        if not alive(info.pid):
             (prefect_home() / "server.json").unlink(missing_ok=True)
             raise ServerError(
                 f"the local Prefect server did not start; its log is {log_path()}:\n{_log_tail()}"
@@ -206,11 +199,7 @@ def _wait_healthy(info: ServerInfo) -> None:
 
 
 def _log_tail(lines: int = 15) -> str:
-    try:
-        text = log_path().read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return log_tail(log_path(), lines)
 
 
 def _free_port() -> int:
@@ -233,20 +222,6 @@ def _is_prefect_server(pid: int) -> bool:
     except OSError:
         return True
     return b"prefect" in command and b"server" in command
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of this very process is not a server
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return waited == 0
 
 
 @contextmanager
