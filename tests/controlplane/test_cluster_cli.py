@@ -43,6 +43,14 @@ def test_envtest_assets_without_etcd_are_refused_with_what_to_do(
         find_binaries()
 
 
+def test_a_state_folder_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    up = restoreflow("cluster", "up", "--state", str(blocker / "state"))
+    assert up.returncode == 1
+    assert up.stderr.strip() == f"error: cannot write the state folder {blocker / 'state'}: Not a directory"
+
+
 def test_the_built_program_reports_the_kubernetes_version() -> None:
     for name in COMPONENTS[1:]:
         done = subprocess.run([str(find_binaries()[name]), "--version"], capture_output=True, text=True)

@@ -113,8 +113,13 @@ class ControlPlane:
         if existing:
             self.stop()
         binaries = binaries or find_binaries(say=say)
-        self.logs.mkdir(parents=True, exist_ok=True)
-        pki = make_pki(self.state_dir / "pki")
+        try:
+            self.logs.mkdir(parents=True, exist_ok=True)
+            pki = make_pki(self.state_dir / "pki")
+        except OSError as error:
+            raise ControlPlaneError(
+                f"cannot write the state folder {self.state_dir}: {error.strerror}"
+            ) from None
         kwok = kwok_program(say=say) if exec_hooks else None
         ports = {name: free_port() for name in ("etcd", "etcd-peer", "kube-apiserver", "kubelet")}
         server = f"https://127.0.0.1:{ports['kube-apiserver']}"
