@@ -11,11 +11,16 @@ import argparse
 import sys
 from typing import Any
 
-from restoreflow.backup.errors import BackupError
 from restoreflow.cli.common import CliError, add_location_flags, print_data
-from restoreflow.cluster.errors import ApiError, ConnectionFault
 
-STOPPERS = (BackupError, ApiError, ConnectionFault)  # what can end a preview or verification early
+
+def stoppers() -> tuple[type[Exception], ...]:
+    """What can end a preview or verification early (imported only when one runs: `restore get`
+    must not pay for the Kubernetes client)."""
+    from restoreflow.backup.errors import BackupError
+    from restoreflow.cluster.errors import ApiError, ConnectionFault
+
+    return (BackupError, ApiError, ConnectionFault)
 
 
 def add_create_flags(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +98,7 @@ def show_preview(plan: Any, restore_name: str, backup_name: str | None, args: ar
         result = preview(plan, restore_name=restore_name, backup_name=backup_name)
     except ValidationFailed as failed:
         raise CliError("the restore would fail validation:\n  " + "\n  ".join(failed.errors)) from None
-    except STOPPERS as err:  # a corrupt archive, the cluster gone mid-way
+    except stoppers() as err:  # a corrupt archive, the cluster gone mid-way
         raise CliError(f"the preview stopped: {err}") from None
     if args.output == "text":
         sys.stdout.write(preview_text(result, details=args.details, diff=args.diff))
@@ -165,7 +170,7 @@ def verify_command(args: argparse.Namespace) -> int:
         )
     except ValidationFailed as failed:
         raise CliError("cannot verify:\n  " + "\n  ".join(failed.errors)) from None
-    except STOPPERS as err:
+    except stoppers() as err:
         raise CliError(f"the verification stopped: {err}") from None
     if args.output == "text":
         sys.stdout.write(verification_text(result))

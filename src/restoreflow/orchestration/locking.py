@@ -12,38 +12,41 @@ whose waits cost a restore seconds for nothing (`bench/bench_flow.py`): on Prefe
 a slot increment often fails with 503 "database is locked" (the server's own writes of the run's
 events and logs land between the increment's read and its update), which Prefect's client retries
 only after 2 s; and a restore queued behind another one polls at the server's Retry-After, which
-grows with the limit's average occupancy up to 30 s. Here a busy server is asked again after
-20 ms, and a held target at most a second later, so a queued restore starts within a second of
-the target's release. The lease names the flow run as holder and is as short as Prefect allows
-(60 s, renewed every 10 s, so five renewals may fail before it lapses): the server frees the slots
-of a process that died (`kill -9`, a lost node) once its lease lapses and the server's lease reaper
-passes (every 15 s by default). Sooner on one machine: each holder names its process in a Prefect
-variable (`restoreflow-holder-<hash of the limit>`), and a restore waiting for the target releases
-the lease of a holder whose process is gone (`backup.liveness`) within DEAD_CHECK_SECONDS.
-`restoreflow restore unlock` shows the holds and their holders, and breaks one at once.
+grows with the limit's average occupancy up to 30 s. Here a busy server is asked again after 20 ms
+(for every call on the lease and its holder's note), and a held target at most a second later, so a
+queued restore starts within a second of the target's release. The lease names the flow run as
+holder and is as short as Prefect allows (60 s, renewed every 10 s, so five renewals may fail before
+it lapses): the server frees the slots of a process that died (`kill -9`, a lost node) once its
+lease lapses and the server's lease reaper passes (every 15 s by default). Sooner on one machine:
+each holder names its process in a Prefect variable (`restoreflow-holder-<hash of the limit>`, left
+for the next holder to overwrite, so that a release costs one call), and a restore waiting for the
+target releases the lease of a holder whose process is gone (`backup.liveness`) within
+DEAD_CHECK_SECONDS. `restoreflow restore unlock` shows the holds and their holders, and breaks one
+at once.
 """
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
+import itertools
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
 from prefect import get_client, runtime
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, VariableCreate
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, VariableCreate, VariableUpdate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.client.schemas.responses import ConcurrencyLimitWithLeaseResponse
 from prefect.events import Event, emit_event
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.logging import get_logger, get_run_logger
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 
@@ -58,6 +61,7 @@ FIRST_WAIT = 0.02  # seconds before asking again; doubles up to LONGEST_WAIT
 LONGEST_WAIT = 1.0  # how late a queued restore may notice that its target is free
 DEAD_CHECK_SECONDS = 2.0  # how often a waiting restore checks whether the holder's process still lives
 HOLDER_VARIABLE = "restoreflow-holder-"
+T = TypeVar("T")
 BUSY_ATTEMPTS = 100  # consecutive "database is locked" answers (about 90 s) before giving up
 
 
@@ -94,12 +98,12 @@ def limit_names(ctx: Any, groups: Iterable[Any]) -> list[str]:
 
 
 class _Busy(Exception):
-    """The server's database was busy: the increment changed nothing and may be sent again at once."""
+    """The server's database was busy: the call changed nothing and may be sent again at once."""
 
 
 def _busy_is_an_error(response: httpx.Response) -> None:
-    """Response hook: a 503 to an increment surfaces now, not after the client's 2 s back-off."""
-    if response.status_code == 503 and response.request.url.path.endswith("/increment-with-lease"):
+    """Response hook: a 503 surfaces now, not after the client's 2 s back-off."""
+    if response.status_code == 503:
         raise _Busy
 
 
@@ -108,6 +112,16 @@ def _waits() -> Iterator[float]:
     while True:
         yield wait
         wait = min(wait * 2, LONGEST_WAIT)
+
+
+def _patiently(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A call on the lease client, sent again shortly after each busy answer."""
+    for wait in itertools.islice(_waits(), BUSY_ATTEMPTS):
+        try:
+            return call(*args, **kwargs)
+        except _Busy:
+            time.sleep(wait)
+    raise RuntimeError("the Prefect server stayed busy (its database is locked)")
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -127,7 +141,9 @@ def _create_limits(client: Any, names: Iterable[str]) -> None:
     """Limit 1 each; a concurrent creator winning the race is fine."""
     for name in sorted(names):
         with suppress(ObjectAlreadyExists):
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            _patiently(
+                client.create_global_concurrency_limit, GlobalConcurrencyLimitCreate(name=name, limit=1)
+            )
 
 
 def _acquire(
@@ -159,7 +175,7 @@ def _acquire(
             missing = set(names) - {limit.name for limit in lease.limits}
             if not missing:
                 return lease
-            client.release_concurrency_slots_with_lease(lease.lease_id)
+            _patiently(client.release_concurrency_slots_with_lease, lease.lease_id)
             _create_limits(client, missing)
             continue
         if stop.wait(next(waits)):
@@ -172,7 +188,9 @@ def holder_variable(name: str) -> str:
 
 
 def read_holder(client: Any, name: str) -> dict[str, Any] | None:
-    """`{"lease": id, "process": {host, pid, started}}` of the target's holder, when it named itself."""
+    """`{"lease": id, "process": {host, pid, started}}` of the target's last holder that named itself
+    (kept after its release: the next holder overwrites it, and the lease it names tells whether it
+    still holds)."""
     try:
         variable = client.read_variable_by_name(holder_variable(name))
     except Exception:
@@ -184,20 +202,25 @@ def read_holder(client: Any, name: str) -> dict[str, Any] | None:
 def _note_holder(client: Any, names: list[str], lease_id: UUID) -> None:
     value = {"lease": str(lease_id), "process": process_identity()}
     for name in names:
+        variable = holder_variable(name)
         try:
-            with suppress(ObjectNotFound):
-                client.delete_variable_by_name(holder_variable(name))
-            client.create_variable(VariableCreate(name=holder_variable(name), value=value))
+            try:
+                _patiently(client.update_variable, VariableUpdate(name=variable, value=value))
+            except httpx.HTTPStatusError as missing:
+                if missing.response.status_code != 404:
+                    raise
+                _patiently(client.create_variable, VariableCreate(name=variable, value=value))
         except Exception as error:  # the hold stands; only a faster recovery after a crash is lost
             _logger().warning("could not name this process as the holder of %s: %s", name, error)
 
 
-def _forget_holder(client: Any, names: list[str], lease_id: UUID) -> None:
-    for name in names:
-        holder = read_holder(client, name)
-        if holder is not None and holder.get("lease") == str(lease_id):
-            with suppress(Exception):
-                client.delete_variable_by_name(holder_variable(name))
+def _still_held(client: Any, lease_id: str) -> bool:
+    """Whether a lease has not been released (renewing it is the API's only way to ask)."""
+    try:
+        _patiently(client.renew_concurrency_lease, UUID(lease_id), LEASE_SECONDS)
+    except (httpx.HTTPStatusError, ValueError):
+        return False
+    return True
 
 
 def free_dead_holders(client: Any, names: list[str]) -> None:
@@ -206,11 +229,11 @@ def free_dead_holders(client: Any, names: list[str]) -> None:
         holder = read_holder(client, name)
         if holder is None or not gone(holder.get("process")):
             continue
+        if not _still_held(client, str(holder.get("lease"))):
+            continue  # a finished restore's note: the live holder has not named itself yet
         process = holder["process"]
         with suppress(Exception):
-            client.release_concurrency_slots_with_lease(UUID(str(holder.get("lease"))))
-        with suppress(Exception):
-            client.delete_variable_by_name(holder_variable(name))
+            _patiently(client.release_concurrency_slots_with_lease, UUID(str(holder.get("lease"))))
         _logger().warning(
             "the restore holding %s (pid %s on %s) is gone: its hold is released",
             name,
@@ -234,7 +257,7 @@ class _Renewal:
     def _loop(self) -> None:
         while not self._stop.wait(RENEW_SECONDS):
             try:
-                self._client.renew_concurrency_lease(self._lease_id, LEASE_SECONDS)
+                _patiently(self._client.renew_concurrency_lease, self._lease_id, LEASE_SECONDS)
             except httpx.HTTPStatusError as error:
                 if error.response.status_code == 410:
                     _logger().error(
@@ -311,7 +334,6 @@ def hold_target(names: list[str], cancel: threading.Event | None = None) -> Iter
     finally:
         renewal.close()
         _release(client, lease, acquired)
-        _forget_holder(client, names, lease.lease_id)
 
 
 def _release(
@@ -319,7 +341,7 @@ def _release(
 ) -> None:
     """Free the slots; a restore that did its work never fails for want of an answer here."""
     try:
-        client.release_concurrency_slots_with_lease(lease.lease_id)
+        _patiently(client.release_concurrency_slots_with_lease, lease.lease_id)
     except Exception as error:
         _logger().warning("could not release the target (it is freed when its lease lapses): %s", error)
         return
