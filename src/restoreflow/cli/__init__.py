@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "restoreflow.cli.demo_cmd", "restore the demo backup into a fresh sandbox"),
     ("server", "restoreflow.cli.server_cmd", "start, stop and show restoreflow's local Prefect server"),
     ("version", "restoreflow.cli.version_cmd", "print the client, Prefect and cluster versions"),
+    ("completion", "restoreflow.cli.completion_cmd", "print a shell completion script (bash, zsh, fish)"),
 ]
 
 
@@ -42,11 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = argv if argv is not None else sys.argv[1:]
+    if words[:1] == ["__complete"]:  # what the completion scripts call at each TAB
+        from restoreflow.cli.completion_cmd import main_complete
+
+        return main_complete(words[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "--help"])
+        parser.parse_args([*words, "--help"])
         return 2
     try:
         return int(handler(args) or 0)

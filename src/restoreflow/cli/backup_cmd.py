@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
+from restoreflow.cli.completion_cmd import completes
 
 STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
 
@@ -29,7 +30,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "  RESTOREFLOW_STORAGE_LOCATION=.demo/backups restoreflow backup get -o yaml\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    get.add_argument("names", nargs="*", metavar="NAME", help="only these backups")
+    completes(get.add_argument("names", nargs="*", metavar="NAME", help="only these backups"), "backups")
     get.add_argument("-l", "--selector", help="only show backups matching this label selector")
     add_output_flag(get)
     add_location_flags(get)
@@ -43,7 +44,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "  restoreflow backup describe b1 b2 -o json   # a List, like get\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    describe.add_argument("names", nargs="+", metavar="NAME")
+    completes(describe.add_argument("names", nargs="+", metavar="NAME"), "backups")
     describe.add_argument("--details", action="store_true", help="display additional detail")
     add_output_flag(describe)
     add_location_flags(describe)
@@ -53,14 +54,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> Any:
     """The BSL from a flag, the plan or the environment; a CliError that says what to do otherwise."""
     from restoreflow.backup import BackupError, BackupStorage
+    from restoreflow.orchestration.crashes import crash_flow_run
 
     url = url or os.environ.get(STORAGE_ENV)
     if not url:
         raise CliError(f"no backup storage location: pass --storage-location URL or set {STORAGE_ENV}")
     try:
-        return BackupStorage.open(url, options)
+        storage = BackupStorage.open(url, options)
     except BackupError as err:
         raise CliError(str(err)) from None
+    storage.on_abandoned = crash_flow_run  # a restore whose process died: its flow run Crashed too
+    return storage
 
 
 def selected(labels: Mapping[str, str] | None, selector: str | None) -> bool:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from restoreflow.cli.common import CliError, add_location_flags
+from restoreflow.cli.completion_cmd import completes
 from restoreflow.kube.names import dns1123_subdomain_errors
 
 # -- flag value types (Velero's flag package) ----------------------------------------------------
@@ -85,8 +86,15 @@ def register_create(sub: Any) -> argparse.ArgumentParser:
     add = create.add_argument
     add("name", nargs="?", metavar="NAME", help="restore name (default: <plan or backup>-<timestamp>)")
     add("--plan", metavar="FILE", help="restore plan file")
-    add("--from-backup", metavar="BACKUP", help="backup to restore from")
-    add("--from-schedule", metavar="SCHEDULE", help="schedule to restore from (its latest completed backup)")
+    completes(add("--from-backup", metavar="BACKUP", help="backup to restore from"), "backups")
+    completes(
+        add(
+            "--from-schedule",
+            metavar="SCHEDULE",
+            help="schedule to restore from (its latest completed backup)",
+        ),
+        "schedules",
+    )
     _add_bool_flag(
         create,
         "--allow-partially-failed",

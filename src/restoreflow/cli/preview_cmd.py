@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from restoreflow.cli.common import CliError, add_location_flags, print_data
+from restoreflow.cli.completion_cmd import completes
 
 
 def stoppers() -> tuple[type[Exception], ...]:
@@ -117,7 +118,7 @@ def register_verify(sub: Any) -> None:
         description="Verify a finished restore: every object it created or updated exists and holds "
         "what was written; with --workloads, its workloads become ready. Exit status 1 when not.",
     )
-    parser.add_argument("name", metavar="NAME", help="the restore")
+    completes(parser.add_argument("name", metavar="NAME", help="the restore"), "restores")
     parser.add_argument(
         "--plan", metavar="FILE", help="the restore's plan (default: the plan file its record names)"
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from restoreflow.cli.backup_cmd import open_storage, selected
 from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
+from restoreflow.cli.completion_cmd import completes
 from restoreflow.cli.create_cmd import create_restore
 from restoreflow.cli.create_flags import register_create, string_array
 
@@ -52,14 +53,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     register_create(sub).set_defaults(handler=create_restore)
 
     get = _verb(sub, "get", "get restores", "List restores from their records.")
-    get.add_argument("names", nargs="*", metavar="NAME")
+    completes(get.add_argument("names", nargs="*", metavar="NAME"), "restores")
     get.add_argument("-l", "--selector", help="only show restores matching this label selector")
     _add_list_output_flags(get)
     add_location_flags(get)
     get.set_defaults(handler=get_restores)
 
     describe = _verb(sub, "describe", "describe restores", "Describe restores.")
-    describe.add_argument("names", nargs="*", metavar="NAME")
+    completes(describe.add_argument("names", nargs="*", metavar="NAME"), "restores")
     describe.add_argument("-l", "--selector", help="only describe restores matching this label selector")
     describe.add_argument(
         "--details", action="store_true", help="display additional detail (per-resource list)"
@@ -69,7 +70,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     describe.set_defaults(handler=describe_restores)
 
     logs = _verb(sub, "logs", "get restore logs", "Print a restore's log.")
-    logs.add_argument("name", metavar="NAME")
+    completes(logs.add_argument("name", metavar="NAME"), "restores")
     add_location_flags(logs)
     logs.set_defaults(handler=restore_logs)
 
@@ -79,7 +80,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "delete restores",
         "Delete restore records and their files. Restored cluster objects are never touched.",
     )
-    delete.add_argument("names", nargs="*", metavar="NAME")
+    completes(delete.add_argument("names", nargs="*", metavar="NAME"), "restores")
     delete.add_argument("--all", action="store_true", help="delete all restores")
     delete.add_argument("-l", "--selector", help="delete all restores matching this label selector")
     delete.add_argument("--confirm", action="store_true", help="confirm deletion")
