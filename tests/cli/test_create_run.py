@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from restoreflow.backup import BackupStorage
+from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.sandbox import Sandbox
 from tests.flow.harness import plan_document, unique, write_plan
+from tests.volumes.e2e import namespace
+from tests.volumes.helpers import app_pod, pv, pvb, pvc
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
 
@@ -95,3 +97,36 @@ def test_a_plan_without_a_storage_location_takes_the_flag(
     assert run.code == 0, run.out + run.err
     assert bsl.restores.get(name)["spec"]["storageLocation"] == bsl.url
     assert sandbox.get("configmaps", "web-config", namespace="shop") is not None
+
+
+def test_wait_shows_volumes_and_their_bytes(
+    cli, bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A file-system backup restore whose node agent reports half of each volume, then never ends."""
+    backup = BackupBuilder(unique("fs"))
+    pod = app_pod(annotations={"sandbox.restoreflow.dev/pod-volume-restore": "hang"})
+    backup.add_all([namespace("shop"), pv(policy="Delete"), pvc(), pod])
+    backup.add_pod_volume_backup(pvb("web", "data", pvc_name="data"))
+    backup.add_pod_volume_backup(pvb("web", "cache", snapshot="snap-2"))
+    backup.write(bsl.url)
+    if sandbox.get("namespaces", "velero") is None:
+        sandbox.load([namespace("velero")])
+    document = plan_document(
+        bsl.url,
+        sandbox.kubeconfig,
+        source={"storageLocation": bsl.url, "backupName": backup.name},
+        namespaceMapping={"shop": unique("shop-fs")},
+        timeouts={"fsBackupRestore": "2s"},
+    )
+    run = cli(
+        "restore",
+        "create",
+        unique("bytes"),
+        "--plan",
+        str(write_plan(tmp_path / "p.yaml", document)),
+        "--wait",
+    )
+    assert run.code == 1, run.out + run.err  # PartiallyFailed: the volumes timed out
+    shown = [line for line in run.out.splitlines() if "volumes" in line]
+    assert any("0/2 volumes, 10.0 MiB of 20.0 MiB  [" in line for line in shown), shown
+    assert shown[-1].startswith("PartiallyFailed: ") and "0/2 volumes, 10.0 MiB of 20.0 MiB" in shown[-1]

@@ -215,8 +215,10 @@ def test_a_data_download_running_past_the_item_operation_timeout_is_cancelled(
     backup = moved_backup({"sandbox.restoreflow.dev/data-download": "hang"})
     plan = make_plan()
     plan = replace(plan, spec=replace(plan.spec, item_operation_timeout=1.0))
-    result = restore(sandbox, tmp_path, backup, plan)
+    seen: list[tuple[int, int]] = []
+    result = restore(sandbox, tmp_path, backup, plan, on_progress=lambda p: seen.append(p.volume_bytes))
     assert result.phase == "PartiallyFailed"
+    assert (SNAPSHOT_SIZE // 2, SNAPSHOT_SIZE) in seen  # the data mover's bytes, while it ran
     assert result.results["errors"]["velero"] == [
         "error from restore item operation: Asynchronous action timed out"
     ]

@@ -13,6 +13,7 @@ import pytest
 from restoreflow.backup import BackupBuilder, BackupStorage
 from restoreflow.plan.model import Target, Timeouts
 from restoreflow.restore import absorb_group, fetch, finalize, prepare, restore_group, validate
+from restoreflow.sandbox.controllers.volume_restores import PVR_TOTAL_BYTES
 
 from .e2e import describe, namespace, restore, result_volume_info, with_snapshots, with_velero
 from .helpers import app_pod, make_plan, pv, pvb, pvc
@@ -308,8 +309,11 @@ def test_failed_pod_volume_restore_is_a_velero_error(sandbox: Any, tmp_path: Pat
 def test_hanging_pod_volume_restore_times_out(sandbox: Any, tmp_path: Path) -> None:
     with_velero(sandbox)
     backup = fs_backup({"sandbox.restoreflow.dev/pod-volume-restore": "hang"})
-    result = restore(sandbox, tmp_path, backup, make_plan(timeouts=Timeouts(fs_backup_restore=1.0)))
+    seen: list[tuple[int, int]] = []
+    plan = make_plan(timeouts=Timeouts(fs_backup_restore=1.0))
+    result = restore(sandbox, tmp_path, backup, plan, on_progress=lambda p: seen.append(p.volume_bytes))
     assert result.phase == "PartiallyFailed"
+    assert seen[-1] == (PVR_TOTAL_BYTES, 2 * PVR_TOTAL_BYTES)  # each half done, as its node agent said
     assert sorted(result.results["errors"]["velero"]) == [
         "pod shop/web volume cache: timed out waiting for all PodVolumeRestores to complete",
         "pod shop/web volume data: timed out waiting for all PodVolumeRestores to complete",

@@ -2,7 +2,8 @@
 
 The display reads the restore's status document in the storage location, so it looks the same
 whether the flow runs in this process, in the background or on a worker: the phase, the engine
-step, items done of total per resource group, volumes, elapsed time. On a terminal it is a rich
+step, items done of total per resource group, volumes and their bytes where the node agent or
+data mover reports them, elapsed time. On a terminal it is a rich
 live display; otherwise one plain line each time something changes.
 """
 
@@ -27,12 +28,13 @@ class Snapshot:
     total: int = 0
     groups: dict[str, tuple[int, int]] = field(default_factory=dict)
     volumes: tuple[int, int] | None = None
+    bytes: tuple[int, int] | None = None  # volume data restored, of the total reported
 
     @classmethod
     def of(cls, status: dict[str, Any]) -> Snapshot:
         progress = status.get("progress") or {}
         running = status.get("stepProgress") or {}
-        volumes = running.get("volumes")
+        volumes, data = running.get("volumes"), running.get("bytes")
         return cls(
             phase=status.get("phase") or "New",
             step=running.get("step") or "",
@@ -40,6 +42,7 @@ class Snapshot:
             total=int(progress.get("totalItems") or 0),
             groups={k: (int(v["done"]), int(v["total"])) for k, v in (running.get("groups") or {}).items()},
             volumes=(int(volumes["done"]), int(volumes["total"])) if volumes else None,
+            bytes=(int(data["done"]), int(data["total"])) if data else None,
         )
 
     def after(self, earlier: Snapshot) -> Snapshot:
@@ -47,10 +50,11 @@ class Snapshot:
         if self.groups or not earlier.groups or self.phase not in FINAL_PHASES:
             return self
         if self.phase != "Completed":
-            return replace(self, groups=earlier.groups, volumes=earlier.volumes)
+            return replace(self, groups=earlier.groups, volumes=earlier.volumes, bytes=earlier.bytes)
         groups = {name: (total, total) for name, (_, total) in earlier.groups.items()}
         volumes = (earlier.volumes[1], earlier.volumes[1]) if earlier.volumes else None
-        return replace(self, groups=groups, volumes=volumes)
+        data = (earlier.bytes[1], earlier.bytes[1]) if earlier.bytes else None
+        return replace(self, groups=groups, volumes=volumes, bytes=data)
 
     def line(self) -> str:
         text = f"{self.phase}"
@@ -59,7 +63,19 @@ class Snapshot:
         text += f": {self.done:,}/{self.total:,} items"
         if self.volumes:
             text += f", {self.volumes[0]}/{self.volumes[1]} volumes"
+        if self.bytes:
+            text += f", {size(self.bytes[0])} of {size(self.bytes[1])}"
         return text
+
+
+def size(count: int) -> str:
+    """Bytes in binary units, as kubectl prints quantities: 512 B, 10.0 MiB."""
+    value, unit = float(count), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            break
+        value /= 1024
+    return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 class RestoreProgress:
@@ -106,7 +122,7 @@ class RestoreProgress:
         return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
     def _render(self) -> Any:
-        """The header line, then one bar per resource group (and the volumes)."""
+        """The header line, then one bar per resource group (and the volumes, and their bytes)."""
         from rich.console import Group
         from rich.progress_bar import ProgressBar
         from rich.table import Table
@@ -114,11 +130,15 @@ class RestoreProgress:
 
         snap = self.snapshot
         header = Text.assemble((f"Restore {self.name}", "bold"), f"  {snap.line()}  {self.elapsed()}")
-        rows = list(snap.groups.items()) + ([("volumes", snap.volumes)] if snap.volumes else [])
+        rows = [(group, done, total, f"{done:,}/{total:,}") for group, (done, total) in snap.groups.items()]
+        if snap.volumes:
+            rows.append(("volumes", *snap.volumes, f"{snap.volumes[0]}/{snap.volumes[1]}"))
+        if snap.bytes:
+            rows.append(("bytes", *snap.bytes, f"{size(snap.bytes[0])}/{size(snap.bytes[1])}"))
         table = Table.grid(padding=(0, 2))
-        for group, (done, total) in rows:
+        for group, done, total, text in rows:
             bar = ProgressBar(total=max(total, 1), completed=done, width=24)
-            table.add_row(f"  {group}", bar, f"{done:,}/{total:,}")
+            table.add_row(f"  {group}", bar, text)
         return Group(header, table)
 
     def stop(self) -> None:

@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -53,18 +53,18 @@ class Progress:
     volumes_total: int = 0  # pod volume restores created so far (grows while pods are restored)
     volumes_done: int = 0
     volumes_expected: int = 0  # pod volume backups of the selected pods, known after prepare
+    # Volume data (done, total bytes) where reported: PodVolumeRestores' and data movers' progress.
+    pod_volume_bytes: tuple[int, int] = (0, 0)
+    data_mover_bytes: tuple[int, int] = (0, 0)
 
     def snapshot(self) -> Progress:
-        return Progress(
-            self.phase,
-            self.step,
-            self.total_items,
-            self.items_restored,
-            {k: ResourceProgress(v.total, v.done) for k, v in self.per_resource.items()},
-            self.volumes_total,
-            self.volumes_done,
-            self.volumes_expected,
-        )
+        return replace(self, per_resource={k: replace(v) for k, v in self.per_resource.items()})
+
+    @property
+    def volume_bytes(self) -> tuple[int, int]:
+        """Bytes of volume data restored, of the total reported so far (0, 0 when nothing reports)."""
+        pods, movers = self.pod_volume_bytes, self.data_mover_bytes
+        return pods[0] + movers[0], pods[1] + movers[1]
 
     @property
     def volumes_planned(self) -> int:

@@ -64,6 +64,7 @@ def wait_for_item_operations(ctx: RestoreContext, actions: Iterable[Any]) -> Non
         for operation in ctx.item_operations:
             if operation["status"]["phase"] in RUNNING:
                 _poll(ctx, operation, by_name.get(operation["spec"]["restoreItemAction"]))
+        _publish_bytes(ctx)
         if not any(op["status"]["phase"] in RUNNING for op in ctx.item_operations) or ctx.cancelled:
             break
         waiting = "WaitingForPluginOperations"
@@ -107,6 +108,14 @@ def _poll(ctx: RestoreContext, operation: dict[str, Any], action: Any) -> None:
         return
     if status["phase"] == "New" and status.get("started"):
         status["phase"] = "InProgress"
+
+
+def _publish_bytes(ctx: RestoreContext) -> None:
+    """The data movers' bytes (operations counted in Bytes, as DataDownloads are) into the progress."""
+    moving = [op["status"] for op in ctx.item_operations if op["status"].get("operationUnits") == "Bytes"]
+    done, total = sum(s.get("nCompleted", 0) for s in moving), sum(s.get("nTotal", 0) for s in moving)
+    with ctx.lock:
+        ctx.progress.data_mover_bytes = (done, total)
 
 
 def _fail(ctx: RestoreContext, operation: dict[str, Any], error: str) -> None:

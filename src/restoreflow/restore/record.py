@@ -101,11 +101,14 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
 
 
 def _step_progress(progress: Any) -> dict[str, Any]:
-    """While it runs: the engine step and each resource group's items, for `restore create --wait`."""
+    """While it runs: the engine step, each resource group's items, volumes and their bytes (`--wait`)."""
     groups = {name: {"done": p.done, "total": p.total} for name, p in progress.per_resource.items()}
     document: dict[str, Any] = {"step": progress.step, "groups": groups}
     if progress.volumes_planned:
         document["volumes"] = {"done": progress.volumes_done, "total": progress.volumes_planned}
+    done, total = progress.volume_bytes
+    if total:
+        document["bytes"] = {"done": done, "total": total}  # volume data, where it is reported
     return document
 
 

@@ -344,11 +344,12 @@ def _restore_volume_info(pod: pvr.PodVolumes, volume: str, finished: Mapping[str
 
 
 def _publish_progress(ctx: RestoreContext, tracker: pvr.PodVolumeTracker, force: bool = False) -> None:
-    """Volumes done into the restore's progress; bytes (where reported) into the log, every few seconds."""
+    """Volumes done and bytes (where reported) into the restore's progress; into the log every few seconds."""
     progress = tracker.progress
     with ctx.lock:
         ctx.progress.volumes_total = progress.total
         ctx.progress.volumes_done = progress.done
+        ctx.progress.pod_volume_bytes = (progress.bytes_done, progress.bytes_total)
         last = ctx.work.pod_volume_progress_logged
         due = force or last is None or time.monotonic() >= last + PROGRESS_LOG_INTERVAL
         if due:
