@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +13,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+REPO = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).parent / "prefect")
 _RUNNING: list[bool] = []  # tests/flow and tests/cli each register this fixture: start one server only
 
 
@@ -74,3 +79,23 @@ def yaml_text(document: dict[str, Any]) -> str:
 def write_plan(path: Path, document: dict[str, Any]) -> Path:
     path.write_text(yaml_text(document))
     return path
+
+
+def prefect_env() -> dict[str, str]:
+    """The environment of a `prefect` command (or a worker) against the test's Prefect server, in the
+    working copy (prefect.yaml's `{{ $PWD }}`)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PWD": str(REPO)}
+
+
+def deploy_all() -> None:
+    """prefect.yaml's recipe: the process work pool `local`, then `prefect deploy --all`."""
+    env = prefect_env()
+    pools = subprocess.run([PREFECT, "work-pool", "ls"], env=env, capture_output=True, text=True, check=True)
+    if " local " not in pools.stdout:
+        subprocess.run([PREFECT, "work-pool", "create", "local", "--type", "process"], env=env, check=True)
+    deploy = subprocess.run(
+        [PREFECT, "--no-prompt", "deploy", "--all"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr

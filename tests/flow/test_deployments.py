@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from prefect import get_client
-from prefect.settings import PREFECT_API_URL
 
 from restoreflow.backup import BackupStorage, sample_backup
 from restoreflow.cli import main
 from restoreflow.sandbox import Sandbox
-from tests.flow.harness import plan_document, unique, write_plan
-
-REPO = Path(__file__).resolve().parents[2]
-PREFECT = str(Path(sys.executable).parent / "prefect")
+from tests.flow.harness import PREFECT, REPO, deploy_all, plan_document, prefect_env, unique, write_plan
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
 
 
-def _prefect_env() -> dict[str, str]:
-    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PWD": str(REPO)}
-
-
-def _deploy() -> None:
-    env = _prefect_env()
-    pools = subprocess.run([PREFECT, "work-pool", "ls"], env=env, capture_output=True, text=True, check=True)
-    if " local " not in pools.stdout:
-        subprocess.run([PREFECT, "work-pool", "create", "local", "--type", "process"], env=env, check=True)
-    deploy = subprocess.run(
-        [PREFECT, "--no-prompt", "deploy", "--all"], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-
-
 def test_deploy_all_creates_the_deployments() -> None:
-    _deploy()
+    deploy_all()
     with get_client(sync_client=True) as client:
         on_demand = client.read_deployment_by_name("restore/restore")
         drill = client.read_deployment_by_name("restore/nightly-dr-drill")
@@ -52,14 +31,14 @@ def test_deploy_all_creates_the_deployments() -> None:
 def test_restore_through_a_process_worker(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _deploy()
+    deploy_all()
     storage = BackupStorage.open(tmp_path / "bsl", create=True)
     sample_backup(storage, "demo-backup")
     plan = write_plan(tmp_path / "plan.yaml", plan_document(storage.url, sandbox.kubeconfig))
     worker = subprocess.Popen(
         [PREFECT, "worker", "start", "--pool", "local"],
         cwd=REPO,
-        env=_prefect_env(),
+        env=prefect_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

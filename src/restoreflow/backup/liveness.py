@@ -37,6 +37,8 @@ def gone(process: Any) -> bool:
         return True
     except PermissionError:  # someone else's process: it exists
         pass
+    if _state(pid) == "Z":  # killed, not yet reaped (its parent died too: a worker's flow run)
+        return True
     started = process.get("started")
     return started is not None and _start_ticks(pid) not in (None, started)
 
@@ -65,8 +67,20 @@ def mark_failed(document: dict[str, Any], reason: str) -> dict[str, Any]:
 def _start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), None where unknown."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return int(fields[19])  # field 22 of stat(5), counted after the command name
+        return int(_stat_fields(pid)[19])  # field 22 of stat(5), counted after the command name
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter (Linux: R, S, D, Z...), None where unknown."""
+    try:
+        return _stat_fields(pid)[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
+def _stat_fields(pid: int) -> list[bytes]:
+    """/proc/PID/stat after the command name (which may hold spaces and parentheses)."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rsplit(b")", 1)[1].split()

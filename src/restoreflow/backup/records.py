@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from fsspec import AbstractFileSystem
@@ -68,8 +69,11 @@ class Location(Protocol):
 class RestoreRecords:
     """The restore records of one BSL."""
 
-    def __init__(self, storage: Location) -> None:
+    def __init__(
+        self, storage: Location, on_abandoned: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.storage = storage
+        self.on_abandoned = on_abandoned
 
     # writing ---------------------------------------------------------------------------------
 
@@ -151,6 +155,8 @@ class RestoreRecords:
             self.write_status(check_name("restore", name), ended)
         except BackupError as err:
             log.warning("restore %s could not be marked Failed: %s", name, err)
+        if self.on_abandoned is not None:
+            self.on_abandoned(ended)
         return ended
 
     def exists(self, name: str) -> bool:

@@ -14,7 +14,7 @@ Credentials come from each filesystem's usual environment; `options` carry the n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +129,9 @@ class BackupStorage:
         self.url = url
         self.fs = fs
         self.root = root.rstrip("/")
+        # Told of each restore record this process found abandoned and marked Failed (the CLI marks
+        # the restore's flow run Crashed there): see `backup.liveness`.
+        self.on_abandoned: Callable[[dict[str, Any]], None] | None = None
 
     @classmethod
     def open(
@@ -342,7 +345,7 @@ class BackupStorage:
     def restores(self) -> RestoreRecords:
         from .records import RestoreRecords
 
-        return RestoreRecords(self)
+        return RestoreRecords(self, on_abandoned=self.on_abandoned)
 
     def __repr__(self) -> str:
         return f"BackupStorage({self.url!r})"

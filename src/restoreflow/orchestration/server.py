@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from restoreflow.orchestration.crashes import install_automation
 from restoreflow.processes import alive, log_tail, stop_group
 
 HOME_ENV = "RESTOREFLOW_HOME"
@@ -150,12 +151,29 @@ def start(on_wait: Callable[[], AbstractContextManager[None]] | None = None) -> 
         raise ServerError(f"cannot create restoreflow's Prefect home {home}: {err.strerror or err}") from None
     with _locked(home / "server.lock"):
         info = running()
+        spawned = info is None
         if info is None:
             info = _spawn(home)
         if not healthy(info.api_url):
             with on_wait() if on_wait else _nothing():
                 _wait_healthy(info)
+        if spawned:  # its runs whose process dies end Crashed (see crashes.py)
+            install_automation(info.api_url)
     return info
+
+
+def existing_api() -> str | None:
+    """The Prefect API a command that must not start a server may talk to: the configured one when it
+    answers, else the local server when it runs (exported as `PREFECT_API_URL`, as `ensure_api` does)."""
+    url = configured_api_url()
+    if url:
+        return url if answers(url) else None
+    info = running()
+    if info is None:
+        return None
+    os.environ["PREFECT_API_URL"] = info.api_url
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
+    return info.api_url
 
 
 def stop(timeout: float = 30.0) -> ServerInfo | None:

@@ -1,0 +1,87 @@
+"""Flow runs whose process died end Crashed, not Running forever.
+
+A restore's process killed outright (`kill -9`, a lost node, an OOM kill), or a Prefect worker killed
+with its flow run's process, cannot end its flow run: Prefect would show it Running for good. Two
+things end it:
+
+- on the same host, the next restoreflow command that reads the restore's record sees its process
+  gone, marks the record Failed (`backup.liveness`) and the flow run Crashed, with the same reason;
+- anywhere, the automation of `zombie-flow-runs.json` (Prefect's "zombie flow run" recipe) marks
+  Crashed a flow run that sent heartbeats and then nothing for 10 minutes. restoreflow installs it on
+  its local server when it starts it; for another server: `prefect automation create --from-file`.
+
+Importing this module does not import Prefect (the local server's start and the read-only commands
+use it); marking a run Crashed does, only when a dead run was found.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+AUTOMATION_FILE = Path(__file__).with_name("zombie-flow-runs.json")
+LIVE_STATES = ("PENDING", "RUNNING", "CANCELLING")  # what a dead process leaves behind
+
+
+def zombie_automation() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(AUTOMATION_FILE.read_text())
+    return document
+
+
+def install_automation(api_url: str) -> bool:
+    """Create the zombie flow run automation on a Prefect API unless one of its name is there;
+    whether it is there now. Plain HTTP: the local server's start does not import Prefect."""
+    automation = zombie_automation()
+    try:
+        found = _post(
+            f"{api_url}/automations/filter", {"automations": {"name": {"any_": [automation["name"]]}}}
+        )
+        if not found:
+            _post(f"{api_url}/automations/", automation)
+    except (OSError, ValueError) as error:  # an old server, automations turned off: runs still work
+        log.warning("could not install the automation %r: %s", automation["name"], error)
+        return False
+    return True
+
+
+def crash_flow_run(record: dict[str, Any]) -> None:
+    """The flow run of a restore record found abandoned: Crashed with the record's reason, when a
+    Prefect API is at hand and the run still says it is going. Never fails the command."""
+    status = record.get("status") or {}
+    flow_run_id, reason = status.get("flowRunId"), str(status.get("failureReason") or "")
+    if not flow_run_id:
+        return
+    from restoreflow.orchestration.server import existing_api
+
+    if existing_api() is None:  # no server to tell: nothing shows the run Running either
+        return
+    try:
+        _set_crashed(str(flow_run_id), reason)
+    except Exception as error:  # the record is already Failed; the automation ends the run later
+        log.warning("could not mark flow run %s Crashed: %s", flow_run_id, error)
+
+
+def _set_crashed(flow_run_id: str, reason: str) -> None:
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+        if state is not None and state.type.value in LIVE_STATES:
+            client.set_flow_run_state(UUID(flow_run_id), Crashed(message=reason))
+
+
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")

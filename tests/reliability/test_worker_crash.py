@@ -1,0 +1,185 @@
+"""A Prefect worker killed under a deployment run, with its flow run's process (a lost node), then again.
+
+prefect.yaml's recipe on a real Prefect server: the `local` process pool, `prefect deploy --all`,
+`prefect worker start`, `restoreflow restore create --deployment restore/restore --wait`. Midway
+through the restore, `kill -9` of the worker's process group and of the flow run's (the worker starts
+it in a session of its own). The waiting command sees the restoring process gone: it ends the record
+Failed with the reason, the flow run Crashed (not Running forever), and says so. A new worker and
+the same plan under a new name converge: every item once, nothing created twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.objects import StateType
+
+from restoreflow.backup import BackupStorage
+from restoreflow.cli import main
+from restoreflow.sandbox import Sandbox
+from restoreflow.sandbox.proxy import start_proxy
+from tests.engine.helpers import BACKUP, configmap, namespace, write_backup
+from tests.flow.harness import (  # noqa: F401 (prefect_server: the session's Prefect server)
+    PREFECT,
+    REPO,
+    deploy_all,
+    prefect_env,
+    prefect_server,
+    write_plan,
+)
+
+pytestmark = [pytest.mark.usefixtures("prefect_server")]
+RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
+NS = "lost-node"
+COUNT = 300
+GENERATED = ("gen-7kx2q", "gen-p9w4d")  # objects the source cluster named from metadata.generateName
+
+
+def backup_objects() -> list[dict[str, Any]]:
+    objects = [namespace(NS)] + [configmap(f"c{i:04}", NS) for i in range(COUNT)]
+    for name in GENERATED:
+        generated = configmap(name, NS)
+        generated["metadata"]["generateName"] = "gen-"
+        objects.append(generated)
+    return objects
+
+
+def stored(sandbox: Sandbox) -> int:
+    """ConfigMaps the API server stored in the namespace, over every run."""
+    return sum(
+        1
+        for r in sandbox.requests()
+        if (r["verb"], r["code"], r["namespace"], r["resource"]) == ("create", 201, NS, "configmaps")
+    )
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """`prefect worker start --pool local` in a session of its own (its process group), polling often."""
+    env = prefect_env() | {"PREFECT_WORKER_QUERY_SECONDS": "1"}
+    argv = [PREFECT, "worker", "start", "--pool", "local"]
+    return subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def wait_for(reached: Callable[[], Any], what: str, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := reached():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not reached in {timeout:.0f} s: {what}")
+
+
+def restoring_pid(storage: BackupStorage, name: str, items: int) -> int | None:
+    """The pid of the process writing the restore's record, once the record counts `items` restored."""
+    if not storage.restores.exists(name):
+        return None
+    status = storage.restores.get(name)["status"]
+    if status["phase"] != "InProgress" or status["progress"]["itemsRestored"] < items:
+        return None
+    return int(status["process"]["pid"])
+
+
+def kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.timeout(300)  # a busy machine: worker start-ups and the flow run processes' imports
+def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy_all()
+    location, _ = write_backup(tmp_path, backup_objects())
+    storage = BackupStorage.open(location)
+    env = prefect_env() | {"RESTOREFLOW_HOME": str(tmp_path / "home")}
+    with start_proxy(sandbox.url, latency=0.03) as proxy:  # slow enough to be killed midway
+        document = {
+            "apiVersion": "restoreflow.dev/v1alpha1",
+            "kind": "RestorePlan",
+            "metadata": {"name": "lost-node"},
+            "spec": {
+                "source": {"storageLocation": location, "backupName": BACKUP},
+                "target": {"kubeconfig": proxy.rewrite_kubeconfig(sandbox.kubeconfig, tmp_path / "kc")},
+                "concurrency": {"workers": 1},
+            },
+        }
+        plan = write_plan(tmp_path / "plan.yaml", document)
+        create = [RESTOREFLOW, "restore", "create", "--plan", str(plan), "--deployment", "restore/restore"]
+
+        worker = start_worker()
+        first = subprocess.Popen(
+            [*create[:3], "first", *create[3:], "--wait"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            # the record is written every few seconds: killed once it counts a fifth of the items
+            flow_run_pid = wait_for(lambda: restoring_pid(storage, "first", COUNT // 5), "a fifth restored")
+            assert stored(sandbox) < COUNT, "the restore ended before the kill"
+            kill_group(worker.pid)  # the node is lost: the worker and the flow run it started
+            kill_group(flow_run_pid)
+            worker.wait(10)
+            output, _ = first.communicate(timeout=60)  # the waiting command does not wait forever
+        finally:
+            for process in (worker, first):
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        killed_at = stored(sandbox)
+
+        assert first.returncode == 1, output
+        assert "Restore completed with status: Failed." in output and "Traceback" not in output, output
+        assert f"Failure reason: the restoring process (pid {flow_run_pid} on " in output, output
+        record = storage.restores.get("first")
+        assert record["status"]["phase"] == "Failed"
+        assert COUNT // 5 <= record["status"]["progress"]["itemsRestored"] <= killed_at  # how far it got
+        assert "ended without finishing" in record["status"]["failureReason"]
+        with get_client(sync_client=True) as client:
+            flow_run = client.read_flow_run(record["status"]["flowRunId"])
+        assert flow_run.state.type == StateType.CRASHED, flow_run.state
+        assert flow_run.state.message == record["status"]["failureReason"]
+
+        code, shown = cli(capsys, "restore", "get", "first", "--storage-location", location, "-o", "json")
+        assert code == 0 and json.loads(shown)["status"]["phase"] == "Failed", shown
+        code, described = cli(capsys, "restore", "describe", "first", "--storage-location", location)
+        assert code == 0 and re.search(r"Phase:\s+Failed", described), described
+        assert f"Failure reason:  the restoring process (pid {flow_run_pid} on " in described, described
+
+        worker = start_worker()  # the node is back (or another one): the same plan under a new name
+        try:
+            code, output = cli(capsys, *create[1:3], "second", *create[3:], "--wait")
+        finally:
+            kill_group(worker.pid)
+            worker.wait(30)
+
+    assert code == 0, output
+    assert "Restore completed with status: Completed." in output, output
+    names = {o["metadata"]["name"] for o in sandbox.objects("configmaps", NS)} - {"kube-root-ca.crt"}
+    assert names == {f"c{i:04}" for i in range(COUNT)} | set(GENERATED)  # nothing generated anew
+    assert stored(sandbox) == COUNT + len(GENERATED)  # every item stored once across both runs
+    counts = storage.restores.get("second")["status"]["counts"]
+    assert counts["created"] == COUNT + len(GENERATED) - killed_at
+    assert counts["skipped"] >= killed_at  # the first run's items, found there (and the namespace)
