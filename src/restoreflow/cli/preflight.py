@@ -131,9 +131,22 @@ def _check_may_create(cluster: Any, namespace: str) -> None:
         raise CliError(f"the API server at {cluster.host} cannot be reached: {_reason(err)}") from None
     status = answer.get("status") or {}
     if not status.get("allowed"):
-        where = f'namespace "{namespace}"' if namespace else "the cluster"
-        reason = f": {status['reason']}" if status.get("reason") else ""
-        raise CliError(f"not allowed to create in {where} on {cluster.host}{reason}")
+        where = f'the namespace "{namespace}"' if namespace else "the cluster"
+        reason = f" ({status['reason']})" if status.get("reason") else ""
+        raise CliError(f"{_who(cluster)} cannot create configmaps in {where} on {cluster.host}{reason}")
+
+
+def _who(cluster: Any) -> str:
+    """`user "NAME"` as the API server knows it (a SelfSubjectReview, kubectl auth whoami's question)."""
+    from restoreflow.cluster import ApiError, ConnectionFault
+
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    try:
+        answer = cluster.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=review)
+    except (ApiError, ConnectionFault):
+        return "this user"
+    name = ((answer.get("status") or {}).get("userInfo") or {}).get("username")
+    return f'user "{name}"' if name else "this user"
 
 
 def _reason(error: BaseException) -> str:

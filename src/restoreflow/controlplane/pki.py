@@ -7,6 +7,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -99,6 +100,14 @@ def make_pki(folder: Path) -> Pki:
         )
     )
     return pki
+
+
+def issue_client(pki: Pki, identity: str, user: str, group: str | None = None) -> None:
+    """A client certificate for one more user, signed by the plane's CA: it may do what RBAC grants it."""
+    loaded = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    ca_key = cast(ec.EllipticCurvePrivateKey, loaded)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    _issue(pki.client_key(identity), pki.client_cert(identity), user, group, ca_key, ca_cert, None)
 
 
 def _issue(

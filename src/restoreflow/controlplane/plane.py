@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from restoreflow.controlplane.binaries import KUBERNETES_VERSION, Binaries, find_binaries, kwok_program
-from restoreflow.controlplane.pki import Pki, make_pki
+from restoreflow.controlplane.pki import Pki, issue_client, make_pki
 from restoreflow.processes import alive, log_tail, stop_group
 from restoreflow.sandbox.admission import SERVICE_RANGE
 
@@ -88,6 +88,16 @@ class ControlPlane:
         """True when the API server answers /readyz with 200."""
         state = self.state()
         return state is not None and _readyz(state.server, Pki(self.state_dir / "pki")) == 200
+
+    def user_kubeconfig(self, user: str, path: Path) -> Path:
+        """A kubeconfig at path for `user` on the running plane, with no RBAC bindings of its own."""
+        state = self.state()
+        if state is None:
+            raise ControlPlaneError(f"no control plane was started in {self.state_dir}")
+        pki = Pki(self.state_dir / "pki")
+        issue_client(pki, user, user)
+        write_kubeconfig(path, state.server, pki, user)
+        return path
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(

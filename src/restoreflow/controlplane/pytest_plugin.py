@@ -4,6 +4,8 @@
   exec through kwok (the tests' hook commands run on this machine). The first worker that
   needs it starts it under a lock; the others reuse it; the run's controller process stops it at the
   end. Tests are isolated by their own namespaces and names, not by restarts.
+- `user_kubeconfig` (function): `user_kubeconfig("alice")` makes a kubeconfig of that plane for a new
+  user that may do nothing until a test grants it a Role (authorization tests).
 - `kube_target` (function, parametrized `sandbox` / `real`): one restore target of either kind with
   the same small API (`KubeTarget`), so a test runs against both the sandbox and kube-apiserver.
   `@pytest.mark.sandbox_only("why")` keeps a test on the sandbox (fault injection, delays, exec).
@@ -15,7 +17,7 @@ import fcntl
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,13 @@ def control_plane() -> Iterator[PlaneState]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = plane.start(velero_crds=True, exec_hooks=True)
     yield state
+
+
+@pytest.fixture
+def user_kubeconfig(control_plane: PlaneState, tmp_path: Path) -> Callable[[str], Path]:
+    """`user_kubeconfig(name)`: a kubeconfig of the shared plane for a new user with no RBAC bindings."""
+    plane = ControlPlane(Path(os.environ[STATE_ENV]) / "plane")
+    return lambda user: plane.user_kubeconfig(user, tmp_path / f"{user}.kubeconfig")
 
 
 @dataclass
