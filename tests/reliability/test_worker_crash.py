@@ -25,9 +25,15 @@ from typing import Any
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
+from prefect.events import emit_event
+from prefect.events.schemas.automations import AutomationCore
+from prefect.settings import PREFECT_API_URL
+from prefect.states import Failed, Running
 
 from restoreflow.backup import BackupStorage
 from restoreflow.cli import main
+from restoreflow.orchestration.crashes import install_automation, zombie_automation
+from restoreflow.orchestration.flow import restore
 from restoreflow.sandbox import Sandbox
 from restoreflow.sandbox.proxy import start_proxy
 from tests.engine.helpers import BACKUP, configmap, namespace, write_backup
@@ -44,6 +50,7 @@ pytestmark = [pytest.mark.usefixtures("prefect_server")]
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
 NS = "lost-node"
 COUNT = 300
+WINDOW = 10  # seconds without a heartbeat, in the automation's test copy
 GENERATED = ("gen-7kx2q", "gen-p9w4d")  # objects the source cluster named from metadata.generateName
 
 
@@ -183,3 +190,38 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
     counts = storage.restores.get("second")["status"]["counts"]
     assert counts["created"] == COUNT + len(GENERATED) - killed_at
     assert counts["skipped"] >= killed_at  # the first run's items, found there (and the namespace)
+
+
+def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_alone() -> None:
+    """zombie-flow-runs.json on a real server, with a window of seconds instead of 10 minutes: a run
+    whose heartbeats stop ends Crashed; one that ended PartiallyFailed after its heartbeat stays so."""
+    api_url = str(PREFECT_API_URL.value())
+    name = zombie_automation()["name"]
+    quick = zombie_automation() | {"name": f"{name} (test)"}
+    quick["trigger"]["within"] = WINDOW
+    with get_client(sync_client=True) as client:
+        assert install_automation(api_url) and install_automation(api_url)  # as the local server's start
+        installed = client.read_automations_by_name(name)
+        quick_id = client.create_automation(AutomationCore.model_validate(quick))
+        try:
+            assert len(installed) == 1 and installed[0].trigger.within.total_seconds() == 600
+            time.sleep(2)  # the server's triggers take the new automation in
+            silent, finished = (client.create_flow_run(restore, parameters={"plan": "p"}) for _ in "ab")
+            for run in (silent, finished):
+                client.set_flow_run_state(run.id, Running(), force=True)
+                emit_event(
+                    "prefect.flow-run.heartbeat", {"prefect.resource.id": f"prefect.flow-run.{run.id}"}
+                )
+            client.set_flow_run_state(finished.id, Failed(name="PartiallyFailed"), force=True)
+
+            def crashed() -> bool:
+                return client.read_flow_run(silent.id).state.type == StateType.CRASHED
+
+            wait_for(crashed, "the silent run Crashed", timeout=WINDOW + 60)
+            assert client.read_flow_run(silent.id).state.message == quick["actions"][0]["message"]
+            time.sleep(WINDOW)  # past the finished run's window too
+            assert client.read_flow_run(finished.id).state.name == "PartiallyFailed"
+        finally:
+            client.delete_automation(quick_id)
+            for automation in client.read_automations_by_name(name):
+                client.delete_automation(automation.id)  # the session's server: no 10-minute surprise
