@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from restoreflow.backup import BackupStorage
+from restoreflow.cli import build_parser, main
 from restoreflow.sandbox import Sandbox
 
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
@@ -67,22 +71,36 @@ def test_usage_errors_exit_2_with_the_usage_line() -> None:
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.parametrize(
-    "verb",
-    [
-        ("restore", "create"), ("restore", "get"), ("restore", "describe"), ("restore", "logs"),
-        ("restore", "delete"), ("backup", "get"), ("backup", "describe"), ("plan", "validate"),
-        ("plan", "show"), ("server", "start"), ("version",),
-    ],
-)  # fmt: skip
-def test_every_verb_has_an_example(verb: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
-    from restoreflow.cli import main
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command path the parser has, groups and the top level included."""
+    yield path
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
 
+
+@pytest.mark.parametrize("verb", list(_commands(build_parser())), ids=" ".join)
+def test_every_verb_has_an_example(verb: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*verb, "--help"])
     assert exit_info.value.code == 0
-    examples = capsys.readouterr().out.split("examples:\n", 1)[1]
-    assert f"  restoreflow {' '.join(verb)}" in examples
+    examples = capsys.readouterr().out.split("\nexamples:\n", 1)[1]
+    assert f"restoreflow {' '.join(verb)}".strip() in examples
+
+
+def test_the_top_level_help_names_every_verb(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each group's line in `restoreflow --help` names all of its sub-verbs (restore unlock too)."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines = {
+        line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
+    }
+    groups = {path for path in _commands(build_parser()) if len(path) == 1}
+    assert set(lines) == {group for (group,) in groups}
+    for path in _commands(build_parser()):
+        if len(path) == 2:
+            assert re.search(rf"[ :,]{re.escape(path[1])}(,|$)", lines[path[0]]), (path, lines[path[0]])
 
 
 def test_version_names_client_prefect_and_cluster(sandbox: Sandbox, tmp_path: Path) -> None:

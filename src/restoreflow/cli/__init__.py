@@ -13,33 +13,68 @@ import sys
 
 from restoreflow.cli.common import CliError
 
-# (command, module, help): each module defines `register(subparsers)`.
+# (command, module, help): each module defines `register(subparsers)`; a help names every sub-verb.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("plan", "restoreflow.cli.plan_cmd", "validate, show and convert restore plans"),
-    ("restore", "restoreflow.cli.restore_cmd", "create, get, describe, log and delete restores"),
-    ("backup", "restoreflow.cli.backup_cmd", "list and describe backups in a storage location"),
-    ("sandbox", "restoreflow.cli.sandbox_cmd", "run the local Kubernetes API server (a test double)"),
-    ("cluster", "restoreflow.cli.cluster_cmd", "run a real Kubernetes control plane on loopback"),
+    ("plan", "restoreflow.cli.plan_cmd", "restore plans: validate, show, preview, schema, from-velero"),
+    (
+        "restore",
+        "restoreflow.cli.restore_cmd",
+        "restores: create, get, describe, logs, delete, verify, unlock",
+    ),
+    ("backup", "restoreflow.cli.backup_cmd", "the backups of a storage location: get, describe"),
+    ("sandbox", "restoreflow.cli.sandbox_cmd", "the local Kubernetes API server (a test double): serve"),
+    ("cluster", "restoreflow.cli.cluster_cmd", "a real control plane on loopback: up, down, status, build"),
     ("demo", "restoreflow.cli.demo_cmd", "restore the demo backup into a fresh sandbox"),
-    ("server", "restoreflow.cli.server_cmd", "start, stop and show restoreflow's local Prefect server"),
+    ("server", "restoreflow.cli.server_cmd", "restoreflow's local Prefect server: status, start, stop, env"),
     ("version", "restoreflow.cli.version_cmd", "print the client, Prefect and cluster versions"),
     ("completion", "restoreflow.cli.completion_cmd", "print a shell completion script (bash, zsh, fish)"),
 ]
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with sub-command names measured at their own indentation, so none is wrapped."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
+            longest = max(map(len, action.choices), default=0) + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, longest)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="restoreflow",
         description="Restore Velero-format Kubernetes backups from restore plans.",
+        formatter_class=HelpFormatter,
     )
     from restoreflow import __version__
 
     parser.add_argument("--version", action="version", version=f"restoreflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module, help_text in COMMANDS:
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        command = sub.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter)
         importlib.import_module(module).register(command)
+        command.epilog = command.epilog or _first_examples(command)
+    parser.epilog = _first_examples(parser)
     return parser
+
+
+def _first_examples(parser: argparse.ArgumentParser) -> str | None:
+    """A command group's examples: the first of each of its sub-commands' (so they never go stale)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return None
+    lines = [_first_example(child.epilog or "") for child in subs[0].choices.values()]
+    return "examples:\n" + "".join(f"  {line}\n" for line in lines if line)
+
+
+def _first_example(epilog: str) -> str | None:
+    """The first one-line command of an `examples:` epilog, without its comment."""
+    for line in epilog.splitlines():
+        command = line.split("  #", 1)[0].strip()
+        if line.startswith("  ") and "restoreflow " in command and not command.endswith("\\"):
+            return command
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

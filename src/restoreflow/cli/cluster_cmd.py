@@ -52,12 +52,26 @@ def register(parser: argparse.ArgumentParser) -> None:
         description="Find kube-apiserver, etcd, kube-controller-manager and kube-scheduler in "
         "KUBEBUILDER_ASSETS, else build them once from Kubernetes' Go modules into the cache "
         "($RESTOREFLOW_CACHE, ~/.cache/restoreflow); print where each comes from.",
+        epilog="examples:\n  restoreflow cluster build                     # once, before going offline\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.set_defaults(handler=run_build)
-    down = sub.add_parser("down", help="stop the control plane", description="Stop every component.")
+    down = sub.add_parser(
+        "down",
+        help="stop the control plane",
+        description="Stop every component.",
+        epilog="examples:\n  restoreflow cluster down --state /tmp/plane\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _state_flag(down)
     down.set_defaults(handler=run_down)
-    status = sub.add_parser("status", help="tell whether it runs", description="Tell whether it runs.")
+    status = sub.add_parser(
+        "status",
+        help="tell whether it runs",
+        description="Tell whether it runs.",
+        epilog="examples:\n  restoreflow cluster status                    # exit 1 when it does not\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _state_flag(status)
     status.set_defaults(handler=run_status)
 

@@ -24,7 +24,15 @@ from restoreflow.cli.common import CliError
 DEMO_PLAN = Path("plans/demo.yaml")
 
 
+EXAMPLES = """examples:
+  restoreflow demo                      # a sample backup restored into a sandbox, in seconds
+  restoreflow demo --cluster real --keep-cluster
+"""
+
+
 def register(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXAMPLES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--dir", default=".demo", type=Path, help="where the demo keeps its files (default .demo)"
     )

@@ -39,10 +39,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     show.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     show.set_defaults(handler=show_command)
 
-    schema = sub.add_parser("schema", help="print the plan's JSON Schema")
+    schema = sub.add_parser(
+        "schema",
+        help="print the plan's JSON Schema",
+        description="Print the JSON Schema plans are validated against (for editors and CI).",
+        epilog="examples:\n  restoreflow plan schema > restore-plan.schema.json   # for editors and CI\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     schema.set_defaults(handler=schema_command)
 
-    convert = sub.add_parser("from-velero", help="print the plan equivalent to a Velero Restore (YAML)")
+    convert = sub.add_parser(
+        "from-velero",
+        help="print the plan equivalent to a Velero Restore (YAML)",
+        description="Print the restore plan equivalent to a velero.io/v1 Restore.",
+        epilog="examples:\n  kubectl -n velero get restore shop-restore -o yaml > restore.yaml\n"
+        "  restoreflow plan from-velero restore.yaml > plans/shop.yaml\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     convert.add_argument("file", metavar="RESTORE.yaml", help="a velero.io/v1 Restore")
     convert.add_argument(
         "--storage-location",

@@ -47,6 +47,11 @@ def register_plan_preview(sub: Any) -> None:
     parser = sub.add_parser(
         "preview",
         help="what restoring this plan would do, item by item (server-side dry run, nothing written)",
+        description="Show what restoring this plan would do, item by item: a server-side dry run that "
+        "writes nothing.",
+        epilog="examples:\n  restoreflow plan preview plans/demo.yaml --details\n"
+        "  restoreflow plan preview plans/demo.yaml --backup nightly-20261124010000 --diff\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", metavar="FILE", help="plan file")
     parser.add_argument("--backup", metavar="NAME", help="preview this backup instead of the plan's")
@@ -117,6 +122,9 @@ def register_verify(sub: Any) -> None:
         help="check a finished restore again: its objects as written, its workloads ready",
         description="Verify a finished restore: every object it created or updated exists and holds "
         "what was written; with --workloads, its workloads become ready. Exit status 1 when not.",
+        epilog="examples:\n  restoreflow restore verify shop-restore\n"
+        "  restoreflow restore verify shop-restore --workloads --timeout 10m -o json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     completes(parser.add_argument("name", metavar="NAME", help="the restore"), "restores")
     parser.add_argument(

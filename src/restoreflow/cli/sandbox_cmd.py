@@ -32,6 +32,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="serve a local Kubernetes API (a test double) until interrupted",
         description="Serve a local Kubernetes API server (a test double for restores) until SIGINT/SIGTERM. "
         "Prints one line with the URL and the kubeconfig path when ready.",
+        epilog="examples:\n  restoreflow sandbox serve --velero-crds --kubeconfig /tmp/sandbox.kubeconfig\n"
+        "  restoreflow sandbox serve --fault verb=create,resource=pods,count=3,code=503\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=0, help="port (0: a free port)")
