@@ -22,11 +22,13 @@ with the counts in its message.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -307,8 +309,9 @@ class RestoreRun:
         finally:
             if ctx.connected:
                 ctx.cluster.close()
-        progress.close(100.0, result.summary())
+        closing = _alongside(progress.close, 100.0, result.summary())  # two API calls at once
         self.publish(result)
+        closing.join()
         if cancelled:
             self.events.emit(f"finished.{result.phase}", {"phase": result.phase, "message": result.summary()})
             return Cancelled(message=f"restore {self.name} cancelled: {result.summary()}")
@@ -421,8 +424,17 @@ def _target_text(plan: RestorePlan) -> str:
     return f"{target.context or 'current'}.{namespaces}"
 
 
+def _alongside(call: Callable[..., Any], *args: Any) -> threading.Thread:
+    """Start `call` in a thread that sees this run's context (Prefect's run and client live there)."""
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(call, *args), daemon=True)
+    thread.start()
+    return thread
+
+
 def _rename_flow_run(name: str) -> None:
-    """Show the restore's name as the flow run's name in the UI."""
+    """Show the restore's name as the flow run's name in the UI (`restore create` names it already)."""
+    if runtime.flow_run.name == name:
+        return
     with get_client(sync_client=True) as client:
         client.update_flow_run(runtime.flow_run.id, name=name)
 

@@ -243,7 +243,8 @@ def free_dead_holders(client: Any, names: list[str]) -> None:
 
 
 class _Renewal:
-    """Renews the lease every RENEW_SECONDS from a thread of its own, until closed."""
+    """Names the holder, then renews the lease every RENEW_SECONDS, from a thread of its own until
+    closed (the restore does not wait for the notes: one call per target namespace)."""
 
     def __init__(self, client: Any, lease_id: UUID, names: list[str]) -> None:
         self._client, self._lease_id, self._names = client, lease_id, names
@@ -255,6 +256,7 @@ class _Renewal:
         self._thread.start()
 
     def _loop(self) -> None:
+        _note_holder(self._client, self._names, self._lease_id)
         while not self._stop.wait(RENEW_SECONDS):
             try:
                 _patiently(self._client.renew_concurrency_lease, self._lease_id, LEASE_SECONDS)
@@ -326,7 +328,6 @@ def hold_target(names: list[str], cancel: threading.Event | None = None) -> Iter
         return
     client = _lease_client()
     lease = _acquire(client, names, cancel)
-    _note_holder(client, names, lease.lease_id)
     acquired = _emit("acquired", lease)
     renewal = _Renewal(client, lease.lease_id, names)
     try:
