@@ -8,6 +8,7 @@ then COMPREPLY read); zsh through a pseudo-terminal, with compinit and a real TA
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -85,6 +86,26 @@ def test_bash_completes_names_from_the_storage_location(bsl: BackupStorage) -> N
     assert bash_reply(["restoreflow", "restore", "create", "new-name", "x"], env) == []  # a new name
     nowhere = ["restoreflow", "restore", "get", "--storage-location", "/nonexistent/bsl", ""]
     assert bash_reply(nowhere, shell_env()) == []
+
+
+def test_bash_completes_contexts_from_the_kubeconfig(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    contexts = [{"name": name, "context": {"cluster": "c", "user": "u"}} for name in ("prod", "dr")]
+    kubeconfig.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", "contexts": contexts}))
+    line = ["restoreflow", "restore", "create", "--kubeconfig", str(kubeconfig), "--context", ""]
+    assert bash_reply(line, shell_env()) == ["dr", "prod"]
+    from_env = shell_env() | {"KUBECONFIG": str(kubeconfig)}
+    assert bash_reply(["restoreflow", "version", "--context", "p"], from_env) == ["prod"]
+
+
+def test_a_tab_does_not_wait_for_an_unreachable_object_store() -> None:
+    """Names from a store that does not answer: none, after a short wait (not the client's retries)."""
+    env = shell_env() | {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "k"}
+    env |= {"AWS_SECRET_ACCESS_KEY": "s", "AWS_MAX_ATTEMPTS": "10"}
+    started = time.monotonic()
+    line = ["restoreflow", "restore", "get", "--storage-location", "s3://velero/prod", ""]
+    assert bash_reply(line, env) == []
+    assert time.monotonic() - started < 6  # about 2.5 s; the store's own retries take 10 s or more
 
 
 def test_bash_completes_file_names_for_files(tmp_path: Path) -> None:

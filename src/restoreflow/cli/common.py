@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from restoreflow.cli.completion_cmd import completes
+
 
 class CliError(Exception):
     """A user-facing failure: printed as `error: ...` with no traceback."""
@@ -32,7 +34,7 @@ def add_location_flags(parser: argparse.ArgumentParser) -> None:
         help="fsspec URL of the backup storage location (env RESTOREFLOW_STORAGE_LOCATION)",
     )
     parser.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (env KUBECONFIG)")
-    parser.add_argument("--context", help="kubeconfig context to use")
+    completes(parser.add_argument("--context", help="kubeconfig context to use"), "contexts")
 
 
 def print_data(data: Any, fmt: str) -> None:

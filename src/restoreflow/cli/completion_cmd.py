@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 
 SHELLS = ("bash", "zsh", "fish")
 FILE_METAVARS = ("FILE", "PATH", "DIR", "URL", "RESTORE.yaml")
+NAMES_TIMEOUT = 2.0  # seconds a TAB may spend listing names in the storage location
 
 EXAMPLES = """examples:
   source <(restoreflow completion bash)        # this shell; add the line to ~/.bashrc to keep it
@@ -83,7 +85,8 @@ def print_script(args: argparse.Namespace) -> int:
 
 
 def completes(action: argparse.Action, kind: str) -> argparse.Action:
-    """Mark an argument whose values are names in the storage location: restores, backups, schedules."""
+    """Mark an argument whose values are names: restores, backups, schedules (the storage location's)
+    or contexts (the kubeconfig's)."""
     action.completes = kind  # type: ignore[attr-defined]
     return action
 
@@ -212,20 +215,30 @@ def _values(action: argparse.Action, current: str, prefix: str, seen: dict[str, 
         return Answer(words=[(f"{prefix}{c}", "") for c in action.choices if str(c).startswith(current)])
     kind = getattr(action, "completes", None)
     if kind:
-        return Answer(words=[(f"{prefix}{n}", "") for n in _names(kind, seen) if n.startswith(current)])
+        names = _contexts(seen.get("kubeconfig")) if kind == "contexts" else _names(kind, seen)
+        return Answer(words=[(f"{prefix}{n}", "") for n in names if n.startswith(current)])
     if action.metavar in FILE_METAVARS:
         return Answer(files=True)
     return Answer()
 
 
 def _names(kind: str, seen: dict[str, str]) -> list[str]:
-    """Restore, backup or schedule names in the storage location; none when it cannot be read."""
-    from restoreflow.backup import BackupError, BackupStorage
+    """Restore, backup or schedule names in the storage location; none when it cannot be read in time."""
     from restoreflow.cli.backup_cmd import STORAGE_ENV
 
     url = seen.get("storage_location") or os.environ.get(STORAGE_ENV)
     if not url:
         return []
+    found: list[str] = []
+    reader = threading.Thread(target=lambda: found.extend(_read_names(kind, url)), daemon=True)
+    reader.start()
+    reader.join(NAMES_TIMEOUT)  # a TAB must not wait for an unreachable object store's retries
+    return [] if reader.is_alive() else found
+
+
+def _read_names(kind: str, url: str) -> list[str]:
+    from restoreflow.backup import BackupError, BackupStorage
+
     try:
         storage = BackupStorage.open(url)
         if kind == "schedules":
@@ -233,6 +246,26 @@ def _names(kind: str, seen: dict[str, str]) -> list[str]:
         return storage.child_names(storage.path(kind))
     except (BackupError, OSError):
         return []
+
+
+def _contexts(kubeconfig: str | None) -> list[str]:
+    """The context names of the kubeconfig files kubectl would read (`--kubeconfig`, KUBECONFIG...)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from restoreflow.cli.preflight import kubeconfig_files
+
+    names: set[str] = set()
+    for path in kubeconfig_files(kubeconfig):
+        try:
+            document = YAML(typ="safe", pure=True).load(path.read_text())
+        except (OSError, YAMLError, UnicodeDecodeError):
+            continue
+        contexts = document.get("contexts") if isinstance(document, dict) else None
+        names.update(
+            c["name"] for c in contexts or [] if isinstance(c, dict) and isinstance(c.get("name"), str)
+        )
+    return sorted(names)
 
 
 def _help(action: argparse.Action) -> str:

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from typing import Any
 
 from restoreflow.cli.common import print_data
+from restoreflow.cli.completion_cmd import completes
 from restoreflow.orchestration import server
 
 
@@ -21,7 +22,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client", action="store_true", help="only the client's versions")
     parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table")
     parser.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (env KUBECONFIG)")
-    parser.add_argument("--context", help="kubeconfig context to use")
+    completes(parser.add_argument("--context", help="kubeconfig context to use"), "contexts")
     parser.epilog = "examples:\n  restoreflow version\n  restoreflow version --client -o json\n"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.set_defaults(handler=version_command)
