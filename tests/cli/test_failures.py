@@ -146,3 +146,30 @@ def test_an_invalid_backup_fails_once_with_its_reason_and_no_traceback(
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
     fetch = [r for r in runs if r.name == "fetch backup"]
     assert len(fetch) == 1 and fetch[0].run_count == 1  # tried once
+
+
+def test_a_backup_name_that_is_a_path_is_refused_at_its_place(
+    bsl: BackupStorage, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """`team/nightly` or `../x` would address another folder of the storage location: refused as a
+    plan error, placed, before the storage location, the cluster or Prefect is contacted."""
+    subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters"
+    for flag, value in (("--from-backup", "../outside"), ("--from-schedule", "team/nightly")):
+        argv = ["restore", "create", "r1", flag, value, "--storage-location", bsl.url]
+        run = restoreflow(*argv, "--kubeconfig", sandbox.kubeconfig, home=tmp_path)
+        field = "backupName" if flag == "--from-backup" else "scheduleName"
+        refused(run, f'<flags>: spec.source.{field}: Invalid value: "{value}": {subdomain}')
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "apiVersion: restoreflow.dev/v1alpha1\nkind: RestorePlan\nmetadata: {name: drill}\nspec:\n"
+        f"  source:\n    storageLocation: {bsl.url}\n    backupName: team/demo-backup\n"
+        f"  target: {{kubeconfig: {sandbox.kubeconfig}}}\n"
+    )
+    for argv in (["plan", "validate", str(plan)], ["restore", "create", "r1", "--plan", str(plan)]):
+        run = restoreflow(*argv, home=tmp_path)
+        assert f'{plan}:7:17: spec.source.backupName: Invalid value: "team/demo-backup": {subdomain}' in (
+            run.stdout + run.stderr
+        )
+        assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert not bsl.restores.exists("r1") and sandbox.requests() == []
+    assert not (tmp_path / "prefect").exists()  # no Prefect server started

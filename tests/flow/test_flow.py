@@ -156,6 +156,19 @@ def test_unknown_backup_fails_validation(sandbox: Sandbox, storage: BackupStorag
     assert storage.restores.get(name)["status"]["phase"] == "FailedValidation"
 
 
+def test_a_backup_name_parameter_that_is_a_path_fails_validation(
+    sandbox: Sandbox, storage: BackupStorage
+) -> None:
+    """The deployment's event trigger passes `{{ event.resource.name }}`: never a path in the BSL."""
+    name = unique("shop")
+    plan = yaml_text(plan_document(storage.url, sandbox.kubeconfig))
+    state = restore(plan=plan, restore_name=name, backup_name="../other/nightly", return_state=True)
+    assert state.name == "FailedValidation"
+    assert 'invalid backup name: Invalid value: "../other/nightly": a lowercase RFC 1123' in state.message
+    record = storage.restores.get(name)["status"]
+    assert record["phase"] == "FailedValidation" and "../other/nightly" in record["validationErrors"][0]
+
+
 def test_timeout_stops_a_stuck_volume_wait(sandbox: Sandbox, tmp_path: Path) -> None:
     storage = BackupStorage.open(tmp_path / "bsl", create=True)
     app = sample_application("shop")

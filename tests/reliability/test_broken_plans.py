@@ -56,7 +56,11 @@ BREAKABLE: list[tuple[tuple[str | int, ...], list[Any]]] = [
     (("kind",), ["Restore", ["RestorePlan"]]),
     (("metadata", "name"), ["Not_A_Name", "", 42, "x" * 300]),
     (("spec", "source", "storageLocation"), [17, ["s3://a"], {"url": "s3://a"}]),
-    (("spec", "source", "backupName"), [3.5, ["nightly"], {"name": "nightly"}]),
+    (("spec", "source", "backupName"), [3.5, ["nightly"], {"name": "nightly"}, "team/nightly", "../nightly"]),
+    (
+        ("spec", "source", "backupName"),
+        ["/backups/nightly", "Nightly", "nightly/", "nightly\\..\\x", " nightly"],
+    ),
     (("spec", "target", "kubeconfig"), [True, {"path": "x"}]),
     (("spec", "includedNamespaces"), ["shop", [1], {"shop": 1}, ["*", "shop"]]),
     (("spec", "includedNamespaces", 0), ["Bad_Namespace!", 12, None]),

@@ -91,6 +91,7 @@ def _format_checker() -> FormatChecker:
     for format_name, errors_of in {
         "dns1123-label": names.dns1123_label_errors,
         "dns1123-subdomain": names.dns1123_subdomain_errors,
+        "dns1123-subdomain-or-empty": lambda value: names.dns1123_subdomain_errors(value) if value else [],
         "label-key": names.qualified_name_errors,
         "label-value": names.label_value_errors,
         "namespace-pattern": _namespace_pattern_errors,

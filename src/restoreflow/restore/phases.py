@@ -16,6 +16,7 @@ from restoreflow.actions.base import RestoreItemAction
 from restoreflow.actions.registry import load_actions
 from restoreflow.backup import BackupError, BackupNotFound, BackupStorage, ScheduleHasNoBackup
 from restoreflow.cluster import ApiError, Cluster, ConnectionFault, wait_until
+from restoreflow.kube.names import dns1123_subdomain_errors, invalid_value
 from restoreflow.kube.selectors import selectors_problems
 from restoreflow.plan.model import RestorePlan
 from restoreflow.restore import hooks, operations, outcomes, version_priorities, volumes
@@ -126,6 +127,9 @@ def _check_source(ctx: RestoreContext) -> list[str]:
     source = ctx.plan.spec.source
     try:
         ctx.storage = BackupStorage.open(source.storage_location, source.options)
+        for kind, name in (("backup", ctx.backup_name), ("schedule", ctx.schedule_name)):
+            if name and (problems := dns1123_subdomain_errors(name)):  # a name, never a path in the BSL
+                return [f"invalid {kind} name: {invalid_value(name, problems)}"]
         if ctx.backup_name:
             record = ctx.storage.get_backup(ctx.backup_name)
         else:
