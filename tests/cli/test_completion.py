@@ -67,6 +67,7 @@ def bash_reply(words: list[str], env: dict[str, str], cwd: Path | None = None) -
         (["restoreflow", "restore", "create", "--from-s"], ["--from-schedule"]),
         (["restoreflow", "restore", "create", "--wait", "--include-n"], ["--include-namespaces"]),
         (["restoreflow", "completion", ""], ["bash", "zsh", "fish"]),
+        (["restoreflow", "bogus", ""], []),  # not a command: nothing, rather than the top level's verbs
     ],
 )
 def test_bash_completes_verbs_flags_and_values(words: list[str], expected: list[str]) -> None:

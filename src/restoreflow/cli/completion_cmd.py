@@ -161,7 +161,7 @@ def _walk(
     """Follow the words through sub-commands; the flag awaiting a value; positionals still open."""
     pending: argparse.Action | None = None
     positionals = [a for a in parser._actions if not a.option_strings]
-    seen: dict[str, str] = {}  # dest -> value, for the storage location
+    seen: dict[str, str] = {}  # dest -> value: the storage location and kubeconfig the names come from
     for word in done:
         if pending is not None:
             seen[pending.dest] = word
@@ -176,8 +176,8 @@ def _walk(
                     pending = action
         elif positionals and isinstance(positionals[0], argparse._SubParsersAction):
             chosen = positionals[0].choices.get(word)
-            if chosen is None:
-                break
+            if chosen is None:  # not a command: nothing sensible to offer after it
+                return parser, None, [], seen
             parser = chosen
             positionals = [a for a in parser._actions if not a.option_strings]
         elif positionals and positionals[0].nargs not in ("*", "+"):
