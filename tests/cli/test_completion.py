@@ -155,6 +155,7 @@ def test_a_tab_is_fast_and_imports_neither_prefect_nor_kubernetes(bsl: BackupSto
         "where = ['--storage-location', sys.argv[1]]\n"
         "main(['__complete', 'bash', 'restore', 'create', *where, '--from-backup', ''])\n"
         "main(['__complete', 'bash', 'restore', 'describe', *where, ''])\n"
+        "main(['__complete', 'bash', 'restore', 'create', '--context', ''])\n"
         "heavy = [m for m in ('prefect', 'kubernetes') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
