@@ -1,7 +1,8 @@
 """`restoreflow restore create|get|describe|logs|delete`: Velero's verbs over restoreflow's plans.
 
 `create` lives in `create_cmd` (its flags in `create_flags`). `get`, `describe`, `logs` and `delete`
-read the restore records in the storage location and never import Prefect.
+read the restore records in the storage location and import Prefect only to end Crashed the flow
+run of a restore whose process they find dead (`orchestration/crashes.py`).
 """
 
 from __future__ import annotations

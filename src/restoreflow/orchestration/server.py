@@ -5,6 +5,8 @@ Prefect profile) that one is used. Otherwise restoreflow keeps one `prefect serv
 under `$RESTOREFLOW_HOME/prefect` (default `~/.restoreflow/prefect`): the first command that runs a
 flow starts it detached and waits for it as long as it takes (a fresh database migrates for a while),
 every later command finds it from `server.json`, and the runs stay in its UI after the command ends.
+Each start installs the zombie flow run automation (`crashes.py`): a run whose process died ends
+Crashed.
 Prefect's throwaway server (seconds to start, a timeout to race, gone with the process) is never used.
 
 Importing this module does not import Prefect: `restoreflow server status` stays instant.
