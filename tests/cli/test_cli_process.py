@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from restoreflow.backup import BackupStorage
+from restoreflow.orchestration.crashes import zombie_automation
 from restoreflow.sandbox import Sandbox
 
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
@@ -57,6 +58,14 @@ def _heartbeats(api_url: str, flow_run_id: str) -> list[dict]:
         time.sleep(0.5)
 
 
+def _automation_names(api_url: str) -> list[str]:
+    request = urllib.request.Request(
+        f"{api_url}/automations/filter", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return [automation["name"] for automation in json.load(answer)]
+
+
 def _flow_run_state(api_url: str, flow_run_id: str) -> str:
     with urllib.request.urlopen(f"{api_url}/flow_runs/{flow_run_id}", timeout=10) as answer:
         return str(json.load(answer)["state"]["name"])
@@ -85,6 +94,8 @@ def test_create_starts_one_local_server_whose_runs_stay_visible(
     (url,) = re.findall(r"Prefect flow run: (http://\S+)/runs/flow-run/", run.stdout)
     assert f"running at {url} " in status.stdout
     assert _flow_run_state(f"{url}/api", record["status"]["flowRunId"]) == "Completed"
+    # a run whose process dies will end Crashed, not Running (orchestration/crashes.py)
+    assert _automation_names(f"{url}/api") == [zombie_automation()["name"]]
     assert _heartbeats(
         f"{url}/api", record["status"]["flowRunId"]
     )  # sent by restoreflow, not Prefect's thread
