@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect import get_client
 from prefect.settings import PREFECT_API_URL
 
 from restoreflow.backup import BackupStorage
@@ -99,6 +100,9 @@ def test_kill_9_of_create_wait_then_again(
         code, out = cli(capsys, "restore", "get", "first", "--storage-location", location, "-o", "json")
         status = json.loads(out)["status"]
         assert (code, status["phase"]) == (0, "Failed") and f"pid {first.pid} " in status["failureReason"]
+        with get_client(sync_client=True) as client:  # its flow run: Crashed, not Running forever
+            state = client.read_flow_run(status["flowRunId"]).state
+        assert (state.type.value, state.message) == ("CRASHED", status["failureReason"])
         code, out = cli(capsys, "restore", "unlock")
         assert code == 0 and f"-{NS}" in out and f"pid {first.pid} on " in out and "(gone)" in out, out
 

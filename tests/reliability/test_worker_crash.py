@@ -174,6 +174,8 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
         code, described = cli(capsys, "restore", "describe", "first", "--storage-location", location)
         assert code == 0 and re.search(r"Phase:\s+Failed", described), described
         assert f"Failure reason:  the restoring process (pid {flow_run_pid} on " in described, described
+        code, logs = cli(capsys, "restore", "logs", "first", "--storage-location", location)
+        assert code == 1 and 'Restore "first" has no log: the restoring process (pid ' in logs, logs
 
         worker = start_worker()  # the node is back (or another one): the same plan under a new name
         try:

@@ -203,20 +203,26 @@ def restore_logs(args: argparse.Namespace) -> int:
 
     storage = open_storage(args.storage_location)
     try:
-        phase = (storage.restores.get(args.name).get("status") or {}).get("phase")
+        status = storage.restores.get(args.name).get("status") or {}
     except RestoreNotFound:
         raise CliError(f'Restore "{args.name}" does not exist.') from None
     except BackupError as err:
         raise CliError(str(err)) from None
-    if phase not in ("Completed", "Failed", "PartiallyFailed"):
+    if status.get("phase") not in ("Completed", "Failed", "PartiallyFailed"):
         raise CliError(
             f'Logs for restore "{args.name}" are not available until it\'s finished processing. Please wait '
             "until the restore has a phase of Completed or Failed and try again."
         )
     try:
-        sys.stdout.write(storage.restores.logs(args.name))
+        text = storage.restores.logs(args.name)
     except BackupError as err:
         raise CliError(str(err)) from None
+    if not text:  # every restore that ends writes one: its process died first (kill -9, a lost node)
+        raise CliError(
+            f'Restore "{args.name}" has no log: {status.get("failureReason") or "its log file is missing"}. '
+            f"`restoreflow restore describe {args.name}` shows how far it got."
+        )
+    sys.stdout.write(text)
     return 0
 
 
