@@ -1,7 +1,5 @@
 """`python -m restoreflow`: the same as the `restoreflow` command."""
 
-import sys
+from restoreflow.cli import run
 
-from restoreflow.cli import main
-
-sys.exit(main())
+run()

@@ -103,5 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+def run() -> None:
+    """The `restoreflow` program: `main`, then a quick exit after a command that ran Prefect."""
+    code = main()
+    if "prefect.flow_engine" in sys.modules:
+        from restoreflow.orchestration.runner import exit_now
+
+        exit_now(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
