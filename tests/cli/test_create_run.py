@@ -116,7 +116,7 @@ def test_wait_shows_volumes_and_their_bytes(
         sandbox.kubeconfig,
         source={"storageLocation": bsl.url, "backupName": backup.name},
         namespaceMapping={"shop": unique("shop-fs")},
-        timeouts={"fsBackupRestore": "2s"},
+        timeouts={"fsBackupRestore": "7s"},  # past the status document's 5 s: one shows the bytes for 2 s
     )
     run = cli(
         "restore",
