@@ -37,3 +37,35 @@ def test_create_with_velero_flags_restores_the_shop(cli, bsl: BackupStorage, kub
 
     assert wait_until(available, 60, 0.2)
     assert bsl.restores.get(name)["status"]["phase"] == "Completed"
+
+
+def test_velero_flags_honour_veleros_plugin_configmaps(
+    cli, bsl: BackupStorage, kube_target: KubeTarget
+) -> None:
+    """Velero's restore reference: a `change-image-name` ConfigMap in Velero's namespace rewrites the
+    images of a restore made with Velero's flags (here in a namespace of its own: `--velero-namespace`)."""
+    from kubernetes import client
+
+    name, ns, velero_ns = unique("plugin-cm"), kube_target.name("shop"), kube_target.name("velero")
+    core = client.CoreV1Api(kube_target.api_client())
+    core.create_namespace({"metadata": {"name": velero_ns}})
+    labels = {"velero.io/plugin-config": "", "velero.io/change-image-name": "RestoreItemAction"}
+    config = {"metadata": {"name": "change-image-name-config", "labels": labels},
+              "data": {"case1": "docker.io/library/,mirror.example.com/library/"}}  # fmt: skip
+    core.create_namespaced_config_map(velero_ns, config)
+    run = cli(
+        "restore", "create", name,
+        "--from-backup", "demo-backup",
+        "--storage-location", bsl.url,
+        "--kubeconfig", kube_target.kubeconfig,
+        "--include-namespaces", "shop",
+        "--include-resources", "namespaces,deployments.apps",
+        "--namespace-mappings", f"shop:{ns}",
+        "--velero-namespace", velero_ns,
+        "--wait",
+    )  # fmt: skip
+    assert run.code == 0, run.out + run.err
+    web = kube_target.get("deployments.apps", "web", ns)
+    assert (
+        web["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example.com/library/nginx:1.27.2"
+    )

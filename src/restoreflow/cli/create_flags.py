@@ -161,6 +161,12 @@ def register_create(sub: Any) -> argparse.ArgumentParser:
     _add_bool_flag(create, "--preserve-nodeports", "whether to preserve nodeports of Services when restoring")
     add("--item-operation-timeout", metavar="DURATION", help="how long to wait for async plugin operations")
     add("--resource-modifier-configmap", metavar="NAME", help="the resource modifier ConfigMap to use")
+    add(
+        "--velero-namespace",
+        metavar="NS",
+        help="where Velero's ConfigMaps are read in the target (plugin configs, resource modifiers; "
+        "default velero)",
+    )
     _add_bool_flag(create, "--write-sparse-files", "whether to write sparse files when restoring volumes")
     add("--parallel-files-download", type=int, metavar="N", help="files downloaded in parallel per volume")
     add("-w", "--wait", action="store_true", help="wait for the restore to finish, showing its progress")
@@ -209,6 +215,7 @@ class CreateOptions:
     preserve_nodeports: bool | None = None
     item_operation_timeout: str | None = None
     resource_modifier_configmap: str | None = None
+    velero_namespace: str | None = None
     write_sparse_files: bool | None = None
     parallel_files_download: int | None = None
     wait: bool = False
@@ -309,6 +316,8 @@ def flag_overrides(args: CreateOptions) -> dict[str, Any]:
         }
     if args.resource_modifier_configmap:
         spec["resourceModifier"] = {"kind": "ConfigMap", "name": args.resource_modifier_configmap}
+    if args.velero_namespace:
+        spec["transforms"] = {"veleroNamespace": args.velero_namespace}
     uploader = {
         "writeSparseFiles": args.write_sparse_files,
         "parallelFilesDownload": args.parallel_files_download,

@@ -23,7 +23,13 @@ class CreateRequest:
         location = args.storage_location or os.environ.get(STORAGE_ENV)
         base = _load_base_plan(args.plan, location)
         document = _base_document(base, args.storage_location)
-        spec = {**document["spec"], **flag_overrides(args)}
+        overrides = flag_overrides(args)
+        if "transforms" in overrides:  # one field of the plan's transforms, not all of them
+            overrides["transforms"] = {
+                **(document["spec"].get("transforms") or {}),
+                **overrides["transforms"],
+            }
+        spec = {**document["spec"], **overrides}
         source = spec.get("source") or {}
         self.storage = open_storage(
             args.storage_location or source.get("storageLocation"), source.get("options")
@@ -115,11 +121,13 @@ def _base_document(base: Any, storage_location: str | None) -> dict[str, Any]:
         document = plan_to_document(base)
         return {**document, "metadata": dict(document.get("metadata") or {}), "spec": dict(document["spec"])}
     location = storage_location or _env_storage()
+    # Velero's flags alone restore as Velero does: its plugin ConfigMaps in the target count.
+    transforms = {"honorVeleroConfigMaps": True}
     return {
         "apiVersion": API_VERSION,
         "kind": "RestorePlan",
         "metadata": {},
-        "spec": {"source": {"storageLocation": location}},
+        "spec": {"source": {"storageLocation": location}, "transforms": transforms},
     }
 
 
