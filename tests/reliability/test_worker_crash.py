@@ -28,7 +28,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.events import emit_event
 from prefect.events.schemas.automations import AutomationCore
 from prefect.settings import PREFECT_API_URL
-from prefect.states import Failed, Running
+from prefect.states import Crashed, Failed, Running
 
 from restoreflow.backup import BackupStorage
 from restoreflow.cli import main
@@ -227,3 +227,33 @@ def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_al
             client.delete_automation(quick_id)
             for automation in client.read_automations_by_name(name):
                 client.delete_automation(automation.id)  # the session's server: no 10-minute surprise
+
+
+def test_a_record_from_another_machine_ends_failed_once_its_flow_run_ended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Kubernetes work pool's pod writes the record: its process cannot be looked for here, but its
+    flow run can. While the run goes on the record stays InProgress; once the run is Crashed (by the
+    zombie automation, for a pod gone with its node), the next reader marks the record Failed."""
+    storage = BackupStorage.open(tmp_path / "bsl", create=True)
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(restore, parameters={"plan": "plans/nightly-dr-drill.yaml"})
+        client.set_flow_run_state(run.id, Running(), force=True)
+        status = {"phase": "InProgress", "flowRunId": str(run.id)}
+        status["process"] = {"host": "pool-worker-7f9c", "pid": 1, "started": 1}  # the pod, elsewhere
+        storage.restores.write_status(
+            "remote", {"kind": "Restore", "metadata": {"name": "remote"}, "status": status}
+        )
+
+        code, shown = cli(capsys, "restore", "get", "remote", "--storage-location", storage.url, "-o", "json")
+        assert code == 0 and json.loads(shown)["status"]["phase"] == "InProgress", shown
+
+        message = zombie_automation()["actions"][0]["message"]
+        client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+    code, shown = cli(capsys, "restore", "get", "remote", "--storage-location", storage.url, "-o", "json")
+    ended = json.loads(shown)["status"]
+    assert code == 0 and ended["phase"] == "Failed", shown
+    assert ended["failureReason"].startswith(
+        f"its flow run {run.id} ended Crashed ({message}) without finishing"
+    )
+    assert storage.restores.get("remote")["status"]["phase"] == "Failed"  # written back

@@ -5,7 +5,9 @@ process's start time, so a reused pid is not mistaken for it). A process killed 
 an OOM kill, a power cut) cannot write its record's end: the record would say `InProgress` forever.
 Whoever reads such a record next on the same host sees the process gone and marks the record
 `Failed` with the reason, as Velero does with the restores left `InProgress` when its server
-restarts. A record from another host is judged there (its own commands) or by its flow run's state.
+restarts. A record from another host (a Kubernetes work pool's pod) is judged by its flow run's
+state, when the reader can see it (`FlowRuns`): a run that ended (Crashed, once Prefect's zombie
+flow run automation saw its heartbeats stop) leaves no one to finish the record.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 RUNNING_PHASES = ("New", "InProgress")
 
@@ -43,16 +45,37 @@ def gone(process: Any) -> bool:
     return started is not None and _start_ticks(pid) not in (None, started)
 
 
-def abandoned(document: dict[str, Any]) -> str | None:
-    """The failure reason to record when a running record's process is gone; None otherwise."""
+class FlowRuns(Protocol):
+    """What the Prefect layer tells of restores' flow runs (orchestration/crashes.py)."""
+
+    def ended(self, flow_run_id: str) -> str | None:
+        """How a flow run ended (`Crashed (its message)`); None while it runs, or when unknown."""
+
+    def record_ended(self, document: dict[str, Any]) -> None:
+        """A running record was just marked Failed: its flow run ends too."""
+
+
+def abandoned(document: dict[str, Any], runs: FlowRuns | None = None) -> str | None:
+    """The failure reason to record when a running record's process is gone, or (from another host)
+    its flow run ended; None otherwise."""
     status = document.get("status") or {}
-    process = status.get("process")
-    if status.get("phase") not in RUNNING_PHASES or not gone(process):
+    process, phase, flow_run_id = status.get("process"), status.get("phase"), status.get("flowRunId")
+    if phase not in RUNNING_PHASES:
         return None
-    return (
-        f"the restoring process (pid {process['pid']} on {process['host']}) ended without finishing: "
-        f'found "{status.get("phase")}" at {datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}'
-    )
+    found = f'found "{phase}" at {datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}'
+    if gone(process):
+        where = f"pid {process['pid']} on {process['host']}"
+        return f"the restoring process ({where}) ended without finishing: {found}"
+    if runs is None or not flow_run_id or _here(process):  # a live process here is still at work
+        return None
+    ended = runs.ended(str(flow_run_id))
+    if ended is None:
+        return None
+    return f"its flow run {flow_run_id} ended {ended} without finishing the restore: {found}"
+
+
+def _here(process: Any) -> bool:
+    return isinstance(process, dict) and process.get("host") == socket.gethostname()
 
 
 def mark_failed(document: dict[str, Any], reason: str) -> dict[str, Any]:

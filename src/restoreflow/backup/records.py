@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from fsspec import AbstractFileSystem
 
 from .errors import BackupError, RestoreNotFound
 from .files import check_name, go_json, gunzip, gzip_bytes, json_kind, parse_json, read_optional, write_atomic
-from .liveness import abandoned, mark_failed
+from .liveness import FlowRuns, abandoned, mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +68,9 @@ class Location(Protocol):
 class RestoreRecords:
     """The restore records of one BSL."""
 
-    def __init__(
-        self, storage: Location, on_abandoned: Callable[[dict[str, Any]], None] | None = None
-    ) -> None:
+    def __init__(self, storage: Location, runs: FlowRuns | None = None) -> None:
         self.storage = storage
-        self.on_abandoned = on_abandoned
+        self.runs = runs  # restores' flow runs, to judge and end the abandoned ones (see liveness)
 
     # writing ---------------------------------------------------------------------------------
 
@@ -145,7 +142,7 @@ class RestoreRecords:
 
     def _settle(self, document: dict[str, Any]) -> dict[str, Any]:
         """A record left running by a process that died is ended now, Failed with the reason."""
-        reason = abandoned(document)
+        reason = abandoned(document, self.runs)
         if reason is None:
             return document
         name = str((document.get("metadata") or {}).get("name") or "")
@@ -155,8 +152,8 @@ class RestoreRecords:
             self.write_status(check_name("restore", name), ended)
         except BackupError as err:
             log.warning("restore %s could not be marked Failed: %s", name, err)
-        if self.on_abandoned is not None:
-            self.on_abandoned(ended)
+        if self.runs is not None:
+            self.runs.record_ended(ended)
         return ended
 
     def exists(self, name: str) -> bool:

@@ -14,7 +14,7 @@ Credentials come from each filesystem's usual environment; `options` carry the n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from .files import SUPPORTED_FORMAT, check_name, gunzip, is_local, json_kind, pa
 
 if TYPE_CHECKING:
     from .archive import BackupArchive
+    from .liveness import FlowRuns
     from .records import RestoreRecords
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,8 @@ class BackupStorage:
         self.url = url
         self.fs = fs
         self.root = root.rstrip("/")
-        # Told of each restore record this process found abandoned and marked Failed (the CLI marks
-        # the restore's flow run Crashed there): see `backup.liveness`.
-        self.on_abandoned: Callable[[dict[str, Any]], None] | None = None
+        # Restores' flow runs (the CLI's Prefect API): judge and end abandoned records, see liveness.
+        self.runs: FlowRuns | None = None
 
     @classmethod
     def open(
@@ -345,7 +345,7 @@ class BackupStorage:
     def restores(self) -> RestoreRecords:
         from .records import RestoreRecords
 
-        return RestoreRecords(self, on_abandoned=self.on_abandoned)
+        return RestoreRecords(self, runs=self.runs)
 
     def __repr__(self) -> str:
         return f"BackupStorage({self.url!r})"

@@ -54,7 +54,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> Any:
     """The BSL from a flag, the plan or the environment; a CliError that says what to do otherwise."""
     from restoreflow.backup import BackupError, BackupStorage
-    from restoreflow.orchestration.crashes import crash_flow_run
+    from restoreflow.orchestration.crashes import PrefectRuns
 
     url = url or os.environ.get(STORAGE_ENV)
     if not url:
@@ -63,7 +63,7 @@ def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> A
         storage = BackupStorage.open(url, options)
     except BackupError as err:
         raise CliError(str(err)) from None
-    storage.on_abandoned = crash_flow_run  # a restore whose process died: its flow run Crashed too
+    storage.runs = PrefectRuns()  # a restore whose process died: its record Failed, its flow run Crashed
     return storage
 
 

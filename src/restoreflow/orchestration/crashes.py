@@ -5,7 +5,8 @@ with its flow run's process, cannot end its flow run: Prefect would show it Runn
 things end it:
 
 - on the same host, the next restoreflow command that reads the restore's record sees its process
-  gone, marks the record Failed (`backup.liveness`) and the flow run Crashed, with the same reason;
+  gone, marks the record Failed (`backup.liveness`) and the flow run Crashed, with the same reason
+  (from another host, a record whose flow run ended is marked Failed with the run's state);
 - anywhere, the automation of `zombie-flow-runs.json` (Prefect's "zombie flow run" recipe) marks
   Crashed a flow run that sent heartbeats and then nothing for 10 minutes. restoreflow installs it on
   its local server when it starts it; for another server: `prefect automation create --from-file`.
@@ -16,8 +17,10 @@ use it); marking a run Crashed does, only when a dead run was found.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 AUTOMATION_FILE = Path(__file__).with_name("zombie-flow-runs.json")
 LIVE_STATES = ("PENDING", "RUNNING", "CANCELLING")  # what a dead process leaves behind
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 
 
 def zombie_automation() -> dict[str, Any]:
@@ -48,6 +52,37 @@ def install_automation(api_url: str) -> bool:
         log.warning("could not install the automation %r: %s", automation["name"], error)
         return False
     return True
+
+
+class PrefectRuns:
+    """Restores' flow runs on the Prefect API the CLI uses, as restore records need them
+    (`backup.liveness.FlowRuns`): no server running, nothing known, nothing changed."""
+
+    def __init__(self) -> None:
+        self._api: str | None = None
+        self._looked = False
+
+    def ended(self, flow_run_id: str) -> str | None:
+        api = self._api_url()
+        if api is None:
+            return None
+        try:
+            state = (_get(f"{api}/flow_runs/{flow_run_id}") or {}).get("state") or {}
+        except (OSError, ValueError):  # another server's run, a passing fault: not known to have ended
+            return None
+        if state.get("type") not in FINAL_STATES:
+            return None
+        return f"{state.get('name')} ({state['message']})" if state.get("message") else str(state.get("name"))
+
+    def record_ended(self, document: dict[str, Any]) -> None:
+        crash_flow_run(document)
+
+    def _api_url(self) -> str | None:
+        if not self._looked:
+            from restoreflow.orchestration.server import existing_api
+
+            self._api, self._looked = existing_api(), True
+        return self._api
 
 
 def crash_flow_run(record: dict[str, Any]) -> None:
@@ -77,6 +112,18 @@ def _set_crashed(flow_run_id: str, reason: str) -> None:
         state = client.read_flow_run(UUID(flow_run_id)).state
         if state is not None and state.type.value in LIVE_STATES:
             client.set_flow_run_state(UUID(flow_run_id), Crashed(message=reason))
+
+
+def _get(url: str) -> Any:
+    """A Prefect API answer, with the credentials of the environment (Prefect Cloud's key, a
+    server's basic auth); a profile's are not read (the run is then not known to have ended)."""
+    headers = {}
+    if key := os.environ.get("PREFECT_API_KEY"):
+        headers["Authorization"] = f"Bearer {key}"
+    elif auth := os.environ.get("PREFECT_API_AUTH_STRING"):
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
 
 
 def _post(url: str, body: dict[str, Any]) -> Any:
