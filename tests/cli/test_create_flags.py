@@ -129,6 +129,21 @@ def test_flags_override_the_plan(cli, bsl: BackupStorage, tmp_path: Path) -> Non
     assert spec["timeouts"]["fsBackupRestore"] == "4h0m0s"  # the plan's defaults are filled in
 
 
+def test_group_flags_set_one_field_of_the_plans_group(cli, bsl: BackupStorage, tmp_path: Path) -> None:
+    """--fs-backup-timeout and --velero-namespace change one field of the plan's timeouts and transforms."""
+    plan = _plan(
+        tmp_path, bsl, timeouts={"crdAvailable": "2m"}, transforms={"storageClassMapping": {"a": "b"}}
+    )
+    flags = ("--fs-backup-timeout", "30m", "--velero-namespace", "ops")
+    spec = _printed(cli, "--plan", str(plan), *flags)["spec"]
+    assert spec["timeouts"]["fsBackupRestore"] == "30m" and spec["timeouts"]["crdAvailable"] == "2m0s"
+    transforms = spec["transforms"]
+    assert transforms["veleroNamespace"] == "ops" and transforms["storageClassMapping"] == {"a": "b"}
+    assert transforms["honorVeleroConfigMaps"] is False  # a plan says so itself
+    alone = _printed(cli, "--from-backup", "demo-backup", "--storage-location", bsl.url)["spec"]
+    assert alone["transforms"]["honorVeleroConfigMaps"] is True  # Velero's flags alone: as Velero
+
+
 def test_table_output_is_a_new_restore(cli, bsl: BackupStorage) -> None:
     run = cli(
         "restore",

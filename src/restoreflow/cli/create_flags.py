@@ -160,6 +160,11 @@ def register_create(sub: Any) -> argparse.ArgumentParser:
     _add_bool_flag(create, "--restore-volumes", "whether to restore volumes from snapshots")
     _add_bool_flag(create, "--preserve-nodeports", "whether to preserve nodeports of Services when restoring")
     add("--item-operation-timeout", metavar="DURATION", help="how long to wait for async plugin operations")
+    add(
+        "--fs-backup-timeout",
+        metavar="DURATION",
+        help="how long to wait for file-system backup (pod volume) restores (default 4h)",
+    )
     add("--resource-modifier-configmap", metavar="NAME", help="the resource modifier ConfigMap to use")
     add(
         "--velero-namespace",
@@ -216,6 +221,7 @@ class CreateOptions:
     item_operation_timeout: str | None = None
     resource_modifier_configmap: str | None = None
     velero_namespace: str | None = None
+    fs_backup_timeout: str | None = None
     write_sparse_files: bool | None = None
     parallel_files_download: int | None = None
     wait: bool = False
@@ -316,6 +322,8 @@ def flag_overrides(args: CreateOptions) -> dict[str, Any]:
         }
     if args.resource_modifier_configmap:
         spec["resourceModifier"] = {"kind": "ConfigMap", "name": args.resource_modifier_configmap}
+    if args.fs_backup_timeout:
+        spec["timeouts"] = {"fsBackupRestore": args.fs_backup_timeout}
     if args.velero_namespace:
         spec["transforms"] = {"veleroNamespace": args.velero_namespace}
     uploader = {

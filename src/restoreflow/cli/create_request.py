@@ -24,11 +24,9 @@ class CreateRequest:
         base = _load_base_plan(args.plan, location)
         document = _base_document(base, args.storage_location)
         overrides = flag_overrides(args)
-        if "transforms" in overrides:  # one field of the plan's transforms, not all of them
-            overrides["transforms"] = {
-                **(document["spec"].get("transforms") or {}),
-                **overrides["transforms"],
-            }
+        for group in ("transforms", "timeouts"):  # a flag sets one field of the plan's group
+            if group in overrides:
+                overrides[group] = {**(document["spec"].get(group) or {}), **overrides[group]}
         spec = {**document["spec"], **overrides}
         source = spec.get("source") or {}
         self.storage = open_storage(
