@@ -84,3 +84,28 @@ def test_without_an_exec_server_a_hook_fails_with_the_servers_reason(tmp_path: P
     [error] = result.results["errors"]["namespaces"][ns]
     assert error.startswith("hook <from-annotation> in container app failed to execute, err: ")
     assert f"127.0.0.1:{state.ports['kubelet']}" in error and "connection refused" in error
+
+
+def test_an_init_container_hook_from_annotations_runs_first(kube_target: KubeTarget, tmp_path: Path) -> None:
+    """Velero's restore hooks page: the init.hook.restore.velero.io annotations add an init container
+    that runs before the pod's own (and the pod comes up on the real control plane with it)."""
+    ns = kube_target.name("init")
+    annotations = {
+        "init.hook.restore.velero.io/container-image": "busybox:1.36",
+        "init.hook.restore.velero.io/container-name": "restore-hook",
+        "init.hook.restore.velero.io/command": '["/bin/ash", "-c", "date"]',
+    }
+    hooked = pod("app", ns, annotations=annotations)
+    hooked["spec"].pop("nodeName")
+    location, _ = write_backup(tmp_path, [namespace(ns), hooked])
+    result = run_restore(make_plan(kube_target, location), restore_name="init-hook")
+
+    assert result.phase == "Completed", result.results
+    first = kube_target.get("pods", "app", ns)["spec"]["initContainers"][0]
+    assert (first["name"], first["image"]) == ("restore-hook", "busybox:1.36")
+    assert first["command"] == ["/bin/ash", "-c", "date"]
+
+    def running() -> bool:
+        return ((kube_target.get("pods", "app", ns) or {}).get("status") or {}).get("phase") == "Running"
+
+    assert wait_until(running, 60, 0.2)
