@@ -12,7 +12,7 @@ from typing import Any
 from restoreflow.backup import BackupStorage
 from restoreflow.cluster.client import wait_until
 from restoreflow.controlplane.pytest_plugin import KubeTarget
-from restoreflow.plan.model import Transforms
+from restoreflow.plan.model import IncludesExcludes, Transforms
 from restoreflow.restore import run_restore
 from tests.engine.helpers import (
     BACKUP,
@@ -164,6 +164,48 @@ def test_a_crd_and_its_custom_resources_in_one_restore(kube_target: KubeTarget, 
     assert result.phase == "Completed", result.results
     assert result.counts["created"] == 5
     assert kube_target.get(f"widgets.{group}", "w2", ns)["spec"] == {"size": 2}
+
+
+def status_crd(group: str, plural: str, kind: str) -> dict[str, Any]:
+    """A namespaced CRD whose v1 has a status subresource (a create then drops the status)."""
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    version = {
+        "name": "v1",
+        "served": True,
+        "storage": True,
+        "schema": schema,
+        "subresources": {"status": {}},
+    }
+    names = {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"}
+    return kube_object(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        f"{plural}.{group}",
+        spec={"group": group, "scope": "Namespaced", "names": names, "versions": [version]},
+        status={"conditions": [{"type": "Established", "status": "True"}]},
+    )
+
+
+def test_status_is_restored_for_the_resources_restore_status_names(
+    kube_target: KubeTarget, tmp_path: Path
+) -> None:
+    """Velero's restoreStatus: the status of the resources it names is written back after the create
+    (which drops it); the status of the others is left to the cluster."""
+    group, ns = f"{kube_target.name('s')}.example.com", kube_target.name("status")
+    status = {"ready": True, "seen": 3}
+    objects = [
+        status_crd(group, "gadgets", "Gadget"),
+        status_crd(group, "gizmos", "Gizmo"),
+        namespace(ns),
+        kube_object(f"{group}/v1", "Gadget", "g1", ns, spec={"size": 1}, status=status),
+        kube_object(f"{group}/v1", "Gizmo", "z1", ns, spec={"size": 1}, status=status),
+    ]
+    included = IncludesExcludes(included_resources=(f"gadgets.{group}",))
+    _, result = restore(kube_target, tmp_path, objects, "status", restore_status=included)
+
+    assert result.phase == "Completed", result.results
+    assert kube_target.get(f"gadgets.{group}", "g1", ns)["status"] == status
+    assert "status" not in kube_target.get(f"gizmos.{group}", "z1", ns)
 
 
 def test_services_get_new_cluster_ips_and_keep_node_ports_when_asked(
