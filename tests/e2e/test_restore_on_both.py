@@ -208,6 +208,42 @@ def test_status_is_restored_for_the_resources_restore_status_names(
     assert "status" not in kube_target.get(f"gizmos.{group}", "z1", ns)
 
 
+def test_a_retained_volume_and_its_claim_bind_again_in_the_mapped_namespace(
+    kube_target: KubeTarget, tmp_path: Path
+) -> None:
+    """A Retain PV without a snapshot is restored as it was, its claimRef remapped and its binding
+    info reset (Velero's resetVolumeBindingInfo), so that the cluster's binder binds it to the
+    restored claim: on kube-apiserver, kube-controller-manager's binder decides."""
+    ns, volume = kube_target.name("static"), kube_target.name("pv")
+    bound = {"pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes"}
+    pv = kube_object("v1", "PersistentVolume", volume, annotations=bound, status={"phase": "Bound"}, spec={
+        "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "manual",
+        "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": f"/tmp/{volume}"},
+        "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data",
+                     "uid": "0f1e2d3c-0000-4000-8000-000000000001", "resourceVersion": "7"},
+    })  # fmt: skip
+    claim_spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                  "storageClassName": "manual", "volumeName": volume, "volumeMode": "Filesystem"}  # fmt: skip
+    claim = kube_object("v1", "PersistentVolumeClaim", "data", "shop", annotations=bound, spec=claim_spec,
+                        status={"phase": "Bound"})  # fmt: skip
+    _, result = restore(
+        kube_target, tmp_path, [namespace("shop"), pv, claim], "static", namespace_mapping={"shop": ns}
+    )
+
+    assert result.phase == "Completed", result.results
+
+    def bound_again() -> bool:
+        live = kube_target.get("persistentvolumeclaims", "data", ns) or {}
+        return (live.get("status") or {}).get("phase") == "Bound"
+
+    assert wait_until(bound_again, 60, 0.2)
+    live_pv = kube_target.get("persistentvolumes", volume)
+    live_claim = kube_target.get("persistentvolumeclaims", "data", ns)
+    assert live_pv["spec"]["claimRef"]["namespace"] == ns
+    assert live_pv["spec"]["claimRef"]["uid"] == live_claim["metadata"]["uid"]
+    assert live_claim["spec"]["volumeName"] == volume
+
+
 def test_services_get_new_cluster_ips_and_keep_node_ports_when_asked(
     kube_target: KubeTarget, tmp_path: Path
 ) -> None:
