@@ -244,6 +244,31 @@ def test_a_retained_volume_and_its_claim_bind_again_in_the_mapped_namespace(
     assert live_claim["spec"]["volumeName"] == volume
 
 
+def test_a_running_job_is_restored_with_a_selector_the_server_generates(
+    kube_target: KubeTarget, tmp_path: Path
+) -> None:
+    """A Job as kube-apiserver returns it names its old uid in its selector and pod labels; Velero's
+    job action drops them, or the server would refuse the Job (the uid is not the new one)."""
+    ns, old_uid = kube_target.name("jobs"), "9a8b7c6d-0000-4000-8000-000000000002"
+    uid_labels = {"batch.kubernetes.io/controller-uid": old_uid, "controller-uid": old_uid}
+    name_labels = {"batch.kubernetes.io/job-name": "migrate", "job-name": "migrate"}
+    container = {"name": "migrate", "image": "busybox:1.36", "command": ["sleep", "3600"]}
+    job = kube_object("batch/v1", "Job", "migrate", ns, labels={**uid_labels, **name_labels}, spec={
+        "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": old_uid}},
+        "template": {"metadata": {"labels": {**uid_labels, **name_labels}},
+                     "spec": {"containers": [container], "restartPolicy": "Never"}},
+        "backoffLimit": 1,
+    }, status={"active": 1, "startTime": "2026-11-20T10:00:00Z"})  # fmt: skip
+    _, result = restore(kube_target, tmp_path, [namespace(ns), job], "job")
+
+    assert result.phase == "Completed", result.results
+    live = kube_target.get("jobs.batch", "migrate", ns)
+    new_uid = live["metadata"]["uid"]
+    assert new_uid != old_uid
+    assert live["spec"]["selector"]["matchLabels"] == {"batch.kubernetes.io/controller-uid": new_uid}
+    assert live["spec"]["template"]["metadata"]["labels"]["controller-uid"] == new_uid
+
+
 def test_services_get_new_cluster_ips_and_keep_node_ports_when_asked(
     kube_target: KubeTarget, tmp_path: Path
 ) -> None:
