@@ -5,7 +5,8 @@ prefect.yaml's recipe on a real Prefect server: the `local` process pool, `prefe
 through the restore, `kill -9` of the worker's process group and of the flow run's (the worker starts
 it in a session of its own). The waiting command sees the restoring process gone: it ends the record
 Failed with the reason, the flow run Crashed (not Running forever), and says so. A new worker and
-the same plan under a new name converge: every item once, nothing created twice.
+the same plan under a new name, or the crashed run retried as the UI's Retry does, converge: every
+item once, nothing created twice.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.events import emit_event
 from prefect.events.schemas.automations import AutomationCore
 from prefect.settings import PREFECT_API_URL
-from prefect.states import Crashed, Failed, Running
+from prefect.states import AwaitingRetry, Crashed, Failed, Running, State
 
 from restoreflow.backup import BackupStorage
 from restoreflow.cli import main
@@ -112,9 +113,23 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def retry_the_run(flow_run_id: Any) -> State:
+    """The UI's Retry on the Crashed run: AwaitingRetry, for a worker to run it again; its final state."""
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run_id, AwaitingRetry(message="Retry from the UI"), force=True)
+
+        def ended() -> State | None:
+            state = client.read_flow_run(flow_run_id).state
+            return state if state is not None and state.is_final() else None
+
+        final: State = wait_for(ended, "the retried run ends", timeout=180)
+    return final
+
+
 @pytest.mark.timeout(300)  # a busy machine: worker start-ups and the flow run processes' imports
+@pytest.mark.parametrize("retry", ["the plan under a new name", "the crashed run, from the UI"])
 def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
-    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    retry: str, sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deploy_all()
     location, _ = write_backup(tmp_path, backup_objects())
@@ -177,21 +192,28 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
         code, logs = cli(capsys, "restore", "logs", "first", "--storage-location", location)
         assert code == 1 and 'Restore "first" has no log: the restoring process (pid ' in logs, logs
 
-        worker = start_worker()  # the node is back (or another one): the same plan under a new name
+        worker = start_worker()  # the node is back (or another one)
         try:
-            code, output = cli(capsys, *create[1:3], "second", *create[3:], "--wait")
+            if retry == "the plan under a new name":
+                name = "second"
+                code, output = cli(capsys, *create[1:3], name, *create[3:], "--wait")
+                assert code == 0 and "Restore completed with status: Completed." in output, output
+            else:
+                name = "first"
+                assert retry_the_run(flow_run.id).type == StateType.COMPLETED
         finally:
             kill_group(worker.pid)
             worker.wait(30)
 
-    assert code == 0, output
-    assert "Restore completed with status: Completed." in output, output
     names = {o["metadata"]["name"] for o in sandbox.objects("configmaps", NS)} - {"kube-root-ca.crt"}
     assert names == {f"c{i:04}" for i in range(COUNT)} | set(GENERATED)  # nothing generated anew
     assert stored(sandbox) == COUNT + len(GENERATED)  # every item stored once across both runs
-    counts = storage.restores.get("second")["status"]["counts"]
-    assert counts["created"] == COUNT + len(GENERATED) - killed_at
-    assert counts["skipped"] >= killed_at  # the first run's items, found there (and the namespace)
+    status = storage.restores.get(name)["status"]
+    assert status["phase"] == "Completed" and "failureReason" not in status
+    counts = status["counts"]
+    assert counts["created"] + counts["skipped"] == status["progress"]["totalItems"]  # each item once
+    assert counts["created"] >= COUNT + len(GENERATED) - killed_at  # what the killed run had not stored
+    assert counts["skipped"] == killed_at  # the killed run's, found there
 
 
 def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_alone() -> None:
