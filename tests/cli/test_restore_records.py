@@ -10,6 +10,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from restoreflow.backup import BackupStorage
+from restoreflow.backup.liveness import process_identity
+from tests.cli.conftest import restore_status
 
 
 def test_get_lists_restores_in_velero_columns(cli, bsl: BackupStorage) -> None:
@@ -173,6 +175,18 @@ def test_delete_all_with_selector(cli, bsl: BackupStorage) -> None:
         cli("restore", "delete", "--all", "--confirm", "--storage-location", bsl.url).out
         == "No restores found\n"
     )
+
+
+def test_a_running_restore_is_not_deleted(cli, bsl: BackupStorage) -> None:
+    """Its process would write the record again at its end: deleting it now would be a lie."""
+    running = restore_status("running", "InProgress", process=process_identity())  # this live process
+    bsl.restores.write_status("running", running)
+    run = cli("restore", "delete", "running", "--confirm", "--storage-location", bsl.url)
+    assert run.code == 1 and 'Restore "running" is InProgress: its record cannot be deleted' in run.err
+    run = cli("restore", "delete", "--all", "--confirm", "--storage-location", bsl.url)
+    assert run.code == 1 and 'Restore "running" is InProgress' in run.err
+    assert 'Restore "shop-restore" deleted' in run.out  # the others are
+    assert [r["metadata"]["name"] for r in bsl.restores.list()] == ["running"]
 
 
 def test_delete_asks_for_confirmation(bsl: BackupStorage) -> None:

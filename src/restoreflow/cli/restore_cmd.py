@@ -241,6 +241,7 @@ def _confirmed() -> bool:
 
 def delete_restores(args: argparse.Namespace) -> int:
     from restoreflow.backup import BackupError
+    from restoreflow.backup.liveness import RUNNING_PHASES
 
     if not args.names and not args.all and not args.selector:
         raise CliError("at least one of --all, --selector or NAME must be specified")
@@ -250,22 +251,28 @@ def delete_restores(args: argparse.Namespace) -> int:
         return 0
     storage = open_storage(args.storage_location)
     errors: list[str] = []
-    targets: list[str] = []
+    records: list[dict[str, Any]] = []
     if args.names:
         for name in args.names:
             try:
-                storage.restores.get(name)
-                targets.append(name)
+                records.append(storage.restores.get(name))
             except BackupError as err:
                 errors.append(str(err))
     else:
         _, records = _records(
             argparse.Namespace(storage_location=args.storage_location, names=[], selector=args.selector)
         )
-        targets = [(r.get("metadata") or {}).get("name", "") for r in records]
-        if not targets:
+        if not records:
             print("No restores found")
-    for name in targets:
+    for record in records:
+        name = (record.get("metadata") or {}).get("name", "")
+        phase = (record.get("status") or {}).get("phase")
+        if phase in RUNNING_PHASES:  # its process would write the record again, whole, at its end
+            errors.append(
+                f'Restore "{name}" is {phase}: its record cannot be deleted while it runs; wait for it to '
+                "end, or cancel its flow run first"
+            )
+            continue
         try:
             storage.restores.delete(name)
             print(f'Restore "{name}" deleted')
