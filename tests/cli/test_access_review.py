@@ -49,13 +49,14 @@ def create(bsl: BackupStorage, name: str, kubeconfig: Path, namespace: str, *ext
 
 
 def grant(admin: client.ApiClient, namespace: str, user: str, rules: list[dict[str, Any]]) -> None:
+    """A Role in the namespace with these rules, bound to the user (both named after the user)."""
     rbac = client.RbacAuthorizationV1Api(admin)
-    rbac.create_namespaced_role(namespace, {"metadata": {"name": "restorer"}, "rules": rules})
+    rbac.create_namespaced_role(namespace, {"metadata": {"name": user}, "rules": rules})
     rbac.create_namespaced_role_binding(
         namespace,
         {
-            "metadata": {"name": "restorer"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "restorer"},
+            "metadata": {"name": user},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": user},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
         },
     )
@@ -81,17 +82,24 @@ def test_a_user_who_may_not_create_there_is_refused_before_anything_runs(
     assert not (tmp_path / "prefect").exists()  # the local Prefect server was never started
 
 
-def test_a_role_that_grants_create_in_the_namespace_lets_the_same_restore_through(
+def test_roles_that_grant_create_in_the_namespace_and_velero_s_config_let_the_same_restore_through(
     cli,
     bsl: BackupStorage,
     admin: client.ApiClient,
     namespace: str,
     user_kubeconfig: Callable[[str], Path],
 ) -> None:
+    """A restore made from Velero's flags also reads Velero's ConfigMaps in its namespace, as Velero does."""
     user = f"bob-{uuid.uuid4().hex[:6]}"
     kubeconfig = user_kubeconfig(user)
     verbs = ["get", "list", "watch", "create", "update", "patch"]
     grant(admin, namespace, user, [{"apiGroups": ["", "*"], "resources": ["*"], "verbs": verbs}])
+    unread = cli(*create(bsl, "r2", kubeconfig, namespace, "--wait"))
+    assert unread.code == 1 and "submitted" not in unread.out
+    assert unread.err.startswith(f'error: user "{user}" cannot get configmaps in the namespace "velero" on ')
+    assert "(to read Velero's ConfigMaps there)" in unread.err and not bsl.restores.exists("r2")
+
+    grant(admin, "velero", user, [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
     run = cli(*create(bsl, "r2", kubeconfig, namespace, "--wait"))
     assert run.code == 0, run.out + run.err
     assert "Restore completed with status: Completed." in run.out

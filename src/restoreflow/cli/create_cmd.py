@@ -32,7 +32,9 @@ def create_restore(args: argparse.Namespace) -> int:
     request.check_name_is_free()
     request.check_backup()
     if not options.deployment:  # a deployment's worker reaches the cluster from where it runs
-        preflight.check_target(request.plan.spec.target, request.target_namespaces())
+        transforms = request.plan.spec.transforms
+        velero = transforms.velero_namespace if transforms.honor_velero_config_maps else None
+        preflight.check_target(request.plan.spec.target, request.target_namespaces(), velero)
     api_url = submit.connect(options.verbose)
     if options.deployment:
         submit.check_deployment(options.deployment, api_url)

@@ -2,8 +2,9 @@
 
 Checked in well under a second, in kubectl's order of precedence (an explicit kubeconfig, then
 KUBECONFIG, then ~/.kube/config, then the in-cluster service account): the kubeconfig file (named
-in the error), the context, that the API server answers, and a SelfSubjectAccessReview for `create`
-in each target namespace. A failure here leaves no restore record and starts no flow.
+in the error), the context, that the API server answers, and SelfSubjectAccessReviews for `create`
+in each target namespace (and `get` in Velero's namespace when the plan reads Velero's ConfigMaps).
+A failure here leaves no restore record and starts no flow.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ def kubeconfig_files(kubeconfig: str | None) -> list[Path]:
     return [default]
 
 
-def check_target(target: Any, namespaces: list[str]) -> None:
-    """`target` is the plan's Target; `namespaces` the namespaces restored into (empty: all)."""
+def check_target(target: Any, namespaces: list[str], config_namespace: str | None = None) -> None:
+    """`target` is the plan's Target; `namespaces` the namespaces restored into (empty: all);
+    `config_namespace` where Velero's ConfigMaps are read, when the plan honours them."""
     cluster = _connect(target)
     try:
         _check_answers(cluster)
         for namespace in namespaces or [""]:
-            _check_may_create(cluster, namespace)
+            _check_may(cluster, "create", namespace)
+        if config_namespace:
+            _check_may(cluster, "get", config_namespace, " (to read Velero's ConfigMaps there)")
     finally:
         cluster.close()
 
@@ -110,14 +114,14 @@ def _check_answers(cluster: Any) -> dict[str, Any]:
         raise CliError(f"the API server at {cluster.host} cannot be reached: {_reason(err)}") from None
 
 
-def _check_may_create(cluster: Any, namespace: str) -> None:
-    """A SelfSubjectAccessReview for creating in the namespace (cluster-wide when empty)."""
+def _check_may(cluster: Any, verb: str, namespace: str, why: str = "") -> None:
+    """A SelfSubjectAccessReview for a verb on ConfigMaps in the namespace (cluster-wide when empty)."""
     from restoreflow.cluster import ApiError, ConnectionFault
 
     review = {
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SelfSubjectAccessReview",
-        "spec": {"resourceAttributes": {"verb": "create", "resource": "configmaps", "namespace": namespace}},
+        "spec": {"resourceAttributes": {"verb": verb, "resource": "configmaps", "namespace": namespace}},
     }
     try:
         answer = cluster.request(
@@ -133,7 +137,7 @@ def _check_may_create(cluster: Any, namespace: str) -> None:
     if not status.get("allowed"):
         where = f'the namespace "{namespace}"' if namespace else "the cluster"
         reason = f" ({status['reason']})" if status.get("reason") else ""
-        raise CliError(f"{_who(cluster)} cannot create configmaps in {where} on {cluster.host}{reason}")
+        raise CliError(f"{_who(cluster)} cannot {verb} configmaps in {where} on {cluster.host}{why}{reason}")
 
 
 def _who(cluster: Any) -> str:
