@@ -12,18 +12,24 @@ from tests.flow.harness import unique
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.sandbox(velero_crds=True)]
 
 
-def test_create_with_velero_flags_restores_the_shop(cli, bsl: BackupStorage, kube_target: KubeTarget) -> None:
-    name, ns = unique("both"), kube_target.name("shop")
-    run = cli(
+def restore_the_shop(cli, bsl: BackupStorage, kube_target: KubeTarget, name: str, ns: str, *flags: str):
+    """`restore create --wait` of the demo backup's shop namespace into `ns`, with Velero's flags."""
+    return cli(
         "restore", "create", name,
         "--from-backup", "demo-backup",
         "--storage-location", bsl.url,
         "--kubeconfig", kube_target.kubeconfig,
         "--include-namespaces", "shop",
-        "--include-resources", "namespaces,serviceaccounts,configmaps,secrets,services,deployments.apps",
         "--namespace-mappings", f"shop:{ns}",
+        *flags,
         "--wait",
     )  # fmt: skip
+
+
+def test_create_with_velero_flags_restores_the_shop(cli, bsl: BackupStorage, kube_target: KubeTarget) -> None:
+    name, ns = unique("both"), kube_target.name("shop")
+    resources = "namespaces,serviceaccounts,configmaps,secrets,services,deployments.apps"
+    run = restore_the_shop(cli, bsl, kube_target, name, ns, "--include-resources", resources)
     assert run.code == 0, run.out + run.err
     assert "Restore completed with status: Completed." in run.out
     assert kube_target.get("configmaps", "web-config", ns) is not None
@@ -53,17 +59,8 @@ def test_velero_flags_honour_veleros_plugin_configmaps(
     config = {"metadata": {"name": "change-image-name-config", "labels": labels},
               "data": {"case1": "docker.io/library/,mirror.example.com/library/"}}  # fmt: skip
     core.create_namespaced_config_map(velero_ns, config)
-    run = cli(
-        "restore", "create", name,
-        "--from-backup", "demo-backup",
-        "--storage-location", bsl.url,
-        "--kubeconfig", kube_target.kubeconfig,
-        "--include-namespaces", "shop",
-        "--include-resources", "namespaces,deployments.apps",
-        "--namespace-mappings", f"shop:{ns}",
-        "--velero-namespace", velero_ns,
-        "--wait",
-    )  # fmt: skip
+    flags = ("--include-resources", "namespaces,deployments.apps", "--velero-namespace", velero_ns)
+    run = restore_the_shop(cli, bsl, kube_target, name, ns, *flags)
     assert run.code == 0, run.out + run.err
     web = kube_target.get("deployments.apps", "web", ns)
     assert (
