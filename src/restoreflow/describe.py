@@ -164,6 +164,16 @@ def format_label_selector(selector: Mapping[str, Any] | None) -> str:
     return ",".join(text for _, text in sorted(requirements, key=lambda r: r[0])) or NONE
 
 
+def byte_size(count: int) -> str:
+    """Bytes for a person: 512 B, 10.0 MiB (binary units; velero prints bare byte counts)."""
+    value, unit = float(count), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            break
+        value /= 1024
+    return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
 def bool_text(value: bool | None, false: str, true: str, unset: str) -> str:
     """Velero's BoolPointerString."""
     return unset if value is None else (true if value else false)

@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from restoreflow.backup import BackupStorage
-from restoreflow.cli.progress import RestoreProgress, Snapshot, size
+from restoreflow.cli.progress import RestoreProgress, Snapshot
+from restoreflow.describe import byte_size
 
 MIB = 1024 * 1024
 
@@ -45,7 +46,7 @@ def test_a_failed_restore_shows_how_far_its_groups_got() -> None:
 
 
 def test_bytes_read_in_binary_units() -> None:
-    assert [size(n) for n in (0, 1023, 1024, 10 * MIB + MIB // 2, 3 * 1024**5)] == [
+    assert [byte_size(n) for n in (0, 1023, 1024, 10 * MIB + MIB // 2, 3 * 1024**5)] == [
         "0 B",
         "1023 B",
         "1.0 KiB",

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from restoreflow.describe import byte_size
+
 FINAL_PHASES = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
 
 
@@ -64,18 +66,8 @@ class Snapshot:
         if self.volumes:
             text += f", {self.volumes[0]}/{self.volumes[1]} volumes"
         if self.bytes:
-            text += f", {size(self.bytes[0])} of {size(self.bytes[1])}"
+            text += f", {byte_size(self.bytes[0])} of {byte_size(self.bytes[1])}"
         return text
-
-
-def size(count: int) -> str:
-    """Bytes in binary units, as kubectl prints quantities: 512 B, 10.0 MiB."""
-    value, unit = float(count), "B"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            break
-        value /= 1024
-    return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 class RestoreProgress:
@@ -134,7 +126,7 @@ class RestoreProgress:
         if snap.volumes:
             rows.append(("volumes", *snap.volumes, f"{snap.volumes[0]}/{snap.volumes[1]}"))
         if snap.bytes:
-            rows.append(("bytes", *snap.bytes, f"{size(snap.bytes[0])}/{size(snap.bytes[1])}"))
+            rows.append(("bytes", *snap.bytes, f"{byte_size(snap.bytes[0])}/{byte_size(snap.bytes[1])}"))
         table = Table.grid(padding=(0, 2))
         for group, done, total, text in rows:
             bar = ProgressBar(total=max(total, 1), completed=done, width=24)
