@@ -188,12 +188,15 @@ zpty -d z
         ("restoreflow restore get -o ", {"table", "json", "yaml"}),
         ("restoreflow restore get --output=j", {"--output=json"}),
         ("restoreflow restore logs shop-r", {"shop-restore"}),
+        ("restoreflow restore create --plan pl", {"plans", "plan-notes.txt"}),  # zsh's own _files
     ],
 )
 def test_zsh_completes_at_a_real_tab(
     line: str, expected: set[str], bsl: BackupStorage, tmp_path: Path
 ) -> None:
     out = tmp_path / "matches"
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plan-notes.txt").write_text("")
     env = shell_env(bsl) | {"OUT": str(out), "LINE": line}
     started = time.monotonic()
     subprocess.run(["zsh", "-f", "-c", ZSH_CAPTURE], env=env, cwd=tmp_path, check=True, timeout=30)
