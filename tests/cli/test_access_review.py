@@ -96,8 +96,8 @@ def test_roles_that_grant_create_in_the_namespace_and_velero_s_config_let_the_sa
     grant(admin, namespace, user, [{"apiGroups": ["", "*"], "resources": ["*"], "verbs": verbs}])
     unread = cli(*create(bsl, "r2", kubeconfig, namespace, "--wait"))
     assert unread.code == 1 and "submitted" not in unread.out
-    assert unread.err.startswith(f'error: user "{user}" cannot get configmaps in the namespace "velero" on ')
-    assert "(to read Velero's ConfigMaps there)" in unread.err and not bsl.restores.exists("r2")
+    assert unread.err.startswith(f'error: user "{user}" cannot list configmaps in the namespace "velero" on ')
+    assert "(to read Velero's ConfigMaps there" in unread.err and not bsl.restores.exists("r2")
 
     grant(admin, "velero", user, [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}])
     run = cli(*create(bsl, "r2", kubeconfig, namespace, "--wait"))

@@ -39,7 +39,7 @@ def check_target(target: Any, namespaces: list[str], config_namespace: str | Non
         for namespace in namespaces or [""]:
             _check_may(cluster, "create", namespace)
         if config_namespace:
-            _check_may(cluster, "get", config_namespace, " (to read Velero's ConfigMaps there)")
+            _check_may(cluster, "list", config_namespace, WHY_CONFIG_MAPS)
     finally:
         cluster.close()
 
@@ -98,6 +98,12 @@ def _api_client(target: Any, files: list[Path]) -> Any:
         where = ", ".join(str(path) for path in files) or "in-cluster configuration"
         raise CliError(f"cannot use kubeconfig {where}: {err}") from None
     return Cluster(api_client, retries=ApiRetries(attempts=1, request_timeout=TIMEOUT))
+
+
+WHY_CONFIG_MAPS = (
+    " (to read Velero's ConfigMaps there, as a restore made from Velero's flags does; a plan can do"
+    " without them: transforms.honorVeleroConfigMaps: false)"
+)
 
 
 def _check_answers(cluster: Any) -> dict[str, Any]:
