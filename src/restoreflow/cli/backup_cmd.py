@@ -13,8 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
-from restoreflow.cli.completion_cmd import completes
+from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, completes, print_data
 
 STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
 

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from restoreflow.cli.completion_cmd import completes
-
 
 class CliError(Exception):
     """A user-facing failure: printed as `error: ...` with no traceback."""
@@ -18,6 +16,13 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def completes(action: argparse.Action, kind: str) -> argparse.Action:
+    """Mark an argument whose values are names: restores, backups, schedules (the storage location's)
+    or contexts (the kubeconfig's); `restoreflow completion` offers them."""
+    action.completes = kind  # type: ignore[attr-defined]
+    return action
 
 
 def add_output_flag(
@@ -50,6 +55,22 @@ def print_data(data: Any, fmt: str) -> None:
         yaml.dump(data, sys.stdout)
     else:
         raise ValueError(fmt)
+
+
+def print_restores(
+    records: list[dict[str, Any]],
+    output: str,
+    label_columns: list[str] | None = None,
+    show_labels: bool = False,
+) -> None:
+    """Restores as `restore get` prints them: a table, or a RestoreList in JSON or YAML."""
+    from restoreflow import API_VERSION
+    from restoreflow.describe import as_list, restore_table
+
+    if output == "table":
+        print(restore_table(records, label_columns or [], show_labels), end="")
+    else:
+        print_data(as_list("Restore", records, API_VERSION), output)
 
 
 @contextmanager

@@ -84,13 +84,6 @@ def print_script(args: argparse.Namespace) -> int:
     return 0
 
 
-def completes(action: argparse.Action, kind: str) -> argparse.Action:
-    """Mark an argument whose values are names: restores, backups, schedules (the storage location's)
-    or contexts (the kubeconfig's)."""
-    action.completes = kind  # type: ignore[attr-defined]
-    return action
-
-
 # -- the answers -------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from restoreflow.cli import preflight, submit
+from restoreflow.cli.common import print_restores
 from restoreflow.cli.create_flags import CreateOptions
 from restoreflow.cli.create_request import CreateRequest
 from restoreflow.cli.interrupt import mark_interrupted
@@ -25,8 +26,6 @@ def create_restore(args: argparse.Namespace) -> int:
 
         return dry_run(request.plan, request.name, args)
     if options.output:
-        from restoreflow.cli.restore_cmd import print_restores
-
         print_restores([request.restore_object()], options.output)
         return 0
     request.check_name_is_free()

@@ -13,8 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from restoreflow.cli.common import CliError, add_location_flags
-from restoreflow.cli.completion_cmd import completes
+from restoreflow.cli.common import CliError, add_location_flags, completes
 from restoreflow.kube.names import dns1123_subdomain_errors
 
 # -- flag value types (Velero's flag package) ----------------------------------------------------

@@ -6,11 +6,10 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from restoreflow import API_VERSION
 from restoreflow.cli.backup_cmd import STORAGE_ENV, open_storage
 from restoreflow.cli.common import CliError
 from restoreflow.cli.create_flags import CreateOptions, apply_source_flags, check_create_flags, flag_overrides
-
-API_VERSION = "restoreflow.dev/v1alpha1"
 
 
 class CreateRequest:

@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from restoreflow.cli.common import CliError, add_location_flags, print_data
-from restoreflow.cli.completion_cmd import completes
+from restoreflow import API_VERSION
+from restoreflow.cli.common import CliError, add_location_flags, completes, print_data
 
 
 def stoppers() -> tuple[type[Exception], ...]:
@@ -205,7 +205,7 @@ def _plan_of(record: dict[str, Any], args: argparse.Namespace, storage_url: str)
             plan = load_plan(path, storage_location=location)
         else:
             document = {
-                "apiVersion": "restoreflow.dev/v1alpha1",
+                "apiVersion": API_VERSION,
                 "kind": "RestorePlan",
                 "metadata": {"name": spec.get("plan") or record["metadata"]["name"]},
                 "spec": {

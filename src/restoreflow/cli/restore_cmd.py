@@ -11,13 +11,18 @@ import argparse
 import sys
 from typing import Any
 
+from restoreflow import API_VERSION
 from restoreflow.cli.backup_cmd import open_storage, selected
-from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, print_data
-from restoreflow.cli.completion_cmd import completes
+from restoreflow.cli.common import (
+    CliError,
+    add_location_flags,
+    add_output_flag,
+    completes,
+    print_data,
+    print_restores,
+)
 from restoreflow.cli.create_cmd import create_restore
 from restoreflow.cli.create_flags import register_create, string_array
-
-API_VERSION = "restoreflow.dev/v1alpha1"
 
 EXAMPLES = {
     "get": """examples:
@@ -123,20 +128,6 @@ def _records(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]]]:
         if selected((r.get("metadata") or {}).get("labels"), getattr(args, "selector", None))
     ]
     return storage, chosen
-
-
-def print_restores(
-    records: list[dict[str, Any]],
-    output: str,
-    label_columns: list[str] | None = None,
-    show_labels: bool = False,
-) -> None:
-    from restoreflow.describe import as_list, restore_table
-
-    if output == "table":
-        print(restore_table(records, label_columns or [], show_labels), end="")
-    else:
-        print_data(as_list("Restore", records, API_VERSION), output)
 
 
 def get_restores(args: argparse.Namespace) -> int:

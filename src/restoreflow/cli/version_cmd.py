@@ -13,8 +13,7 @@ import urllib.request
 from importlib.metadata import version
 from typing import Any
 
-from restoreflow.cli.common import print_data
-from restoreflow.cli.completion_cmd import completes
+from restoreflow.cli.common import completes, print_data
 from restoreflow.orchestration import server
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-API_VERSION = "restoreflow.dev/v1alpha1"
 KIND = "RestorePlan"
 
 # Velero's current default restore priorities (pkg/cmd/server/config/config.go).

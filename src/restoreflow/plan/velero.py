@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from restoreflow import API_VERSION
 from restoreflow.plan.errors import PlanError, Problem
 from restoreflow.plan.loader import document_findings, parse_text, placed
-from restoreflow.plan.model import API_VERSION, KIND
+from restoreflow.plan.model import KIND
 from restoreflow.plan.nulls import prune_nulls
 from restoreflow.plan.source import JsonPath
 

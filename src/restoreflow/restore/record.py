@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from restoreflow import API_VERSION
 from restoreflow.backup.liveness import RUNNING_PHASES, process_identity
 from restoreflow.kube.names import invalid_value, label_value_errors, qualified_name_errors
 from restoreflow.plan.model import RestorePlan
@@ -92,7 +93,7 @@ def status_document(ctx: Any, phase: str) -> dict[str, Any]:
         "verification": ctx.verification.summary() if ctx.verification is not None else None,
     }
     return {
-        "apiVersion": "restoreflow.dev/v1alpha1",
+        "apiVersion": API_VERSION,
         "kind": "Restore",
         "metadata": record_metadata(ctx.name, ctx.uid, ctx.labels),
         "spec": spec_document(ctx),
