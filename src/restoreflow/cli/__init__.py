@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from restoreflow.cli.common import CliError
+from restoreflow.cli.common import CliError, HelpFormatter, add_verb
 
 # (command, module, help): each module defines `register(subparsers)`; a help names every sub-verb.
 COMMANDS: list[tuple[str, str, str]] = [
@@ -31,16 +31,6 @@ COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's, with sub-command names measured at their own indentation, so none is wrapped."""
-
-    def add_argument(self, action: argparse.Action) -> None:
-        super().add_argument(action)
-        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
-            longest = max(map(len, action.choices), default=0) + self._current_indent + self._indent_increment
-            self._action_max_length = max(self._action_max_length, longest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="restoreflow",
@@ -52,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restoreflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module, help_text in COMMANDS:
-        command = sub.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter)
+        command = add_verb(sub, name, help=help_text, description=help_text)
         importlib.import_module(module).register(command)
         command.epilog = command.epilog or _first_examples(command)
     parser.epilog = _first_examples(parser)

@@ -13,7 +13,14 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from restoreflow.cli.common import CliError, add_location_flags, add_output_flag, completes, print_data
+from restoreflow.cli.common import (
+    CliError,
+    add_location_flags,
+    add_output_flag,
+    add_verb,
+    completes,
+    print_data,
+)
 
 STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
 
@@ -21,13 +28,13 @@ STORAGE_ENV = "RESTOREFLOW_STORAGE_LOCATION"
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="backup_command", metavar="COMMAND", required=True)
 
-    get = sub.add_parser(
+    get = add_verb(
+        sub,
         "get",
         help="get backups",
         description="List the backups of a storage location.",
         epilog="examples:\n  restoreflow backup get --storage-location s3://velero-backups/prod\n"
         "  RESTOREFLOW_STORAGE_LOCATION=.demo/backups restoreflow backup get -o yaml\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     completes(get.add_argument("names", nargs="*", metavar="NAME", help="only these backups"), "backups")
     get.add_argument("-l", "--selector", help="only show backups matching this label selector")
@@ -35,13 +42,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_location_flags(get)
     get.set_defaults(handler=get_backups)
 
-    describe = sub.add_parser(
+    describe = add_verb(
+        sub,
         "describe",
         help="describe backups",
         description="Describe backups.",
         epilog="examples:\n  restoreflow backup describe demo-backup --details\n"
         "  restoreflow backup describe b1 b2 -o json   # a List, like get\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     completes(describe.add_argument("names", nargs="+", metavar="NAME"), "backups")
     describe.add_argument("--details", action="store_true", help="display additional detail")

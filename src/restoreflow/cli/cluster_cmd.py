@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from restoreflow.cli.common import CliError
+from restoreflow.cli.common import CliError, add_verb
 
 EXAMPLES = """examples:
   restoreflow cluster up --velero-crds          # etcd, kube-apiserver, controllers, scheduler, a node
@@ -18,16 +18,15 @@ EXAMPLES = """examples:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXAMPLES
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     sub = parser.add_subparsers(dest="cluster_command", metavar="COMMAND", required=True)
-    up = sub.add_parser(
+    up = add_verb(
+        sub,
         "up",
         help="start a real control plane in the background",
         description="Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node "
         "simulator on loopback, in the background; return once the API server is ready. The programs "
         "come from KUBEBUILDER_ASSETS or are built once from Kubernetes' Go modules (needs Go).",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _state_flag(up)
     up.add_argument(
@@ -46,31 +45,31 @@ def register(parser: argparse.ArgumentParser) -> None:
         "MACHINE in STATE/exec; without it exec fails as on a node whose kubelet is down",
     )
     up.set_defaults(handler=run_up)
-    build = sub.add_parser(
+    build = add_verb(
+        sub,
         "build",
         help="build (or find) the control plane's programs",
         description="Find kube-apiserver, etcd, kube-controller-manager and kube-scheduler in "
         "KUBEBUILDER_ASSETS, else build them once from Kubernetes' Go modules into the cache "
         "($RESTOREFLOW_CACHE, ~/.cache/restoreflow); print where each comes from.",
         epilog="examples:\n  restoreflow cluster build                     # once, before going offline\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.set_defaults(handler=run_build)
-    down = sub.add_parser(
+    down = add_verb(
+        sub,
         "down",
         help="stop the control plane",
         description="Stop every component.",
         epilog="examples:\n  restoreflow cluster down --state /tmp/plane\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _state_flag(down)
     down.set_defaults(handler=run_down)
-    status = sub.add_parser(
+    status = add_verb(
+        sub,
         "status",
         help="tell whether it runs",
         description="Tell whether it runs.",
         epilog="examples:\n  restoreflow cluster status                    # exit 1 when it does not\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _state_flag(status)
     status.set_defaults(handler=run_status)

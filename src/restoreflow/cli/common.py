@@ -25,6 +25,21 @@ def completes(action: argparse.Action, kind: str) -> argparse.Action:
     return action
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with sub-command names measured at their own indentation, so none is wrapped."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
+            longest = max(map(len, action.choices), default=0) + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, longest)
+
+
+def add_verb(sub: Any, name: str, **options: Any) -> argparse.ArgumentParser:
+    """A sub-command whose `--help` ends with its examples (its `epilog`), printed as written."""
+    return sub.add_parser(name, formatter_class=HelpFormatter, **options)
+
+
 def add_output_flag(
     parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "yaml")
 ) -> None:

@@ -73,7 +73,6 @@ SCRIPTS = {"bash": BASH, "zsh": ZSH, "fish": FISH}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EXAMPLES
     parser.add_argument("shell", choices=SHELLS, help="the shell to print the script for")
     parser.set_defaults(handler=print_script)

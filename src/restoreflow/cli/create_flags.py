@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from restoreflow.cli.common import CliError, add_location_flags, completes
+from restoreflow.cli.common import CliError, add_location_flags, add_verb, completes
 from restoreflow.kube.names import dns1123_subdomain_errors
 
 # -- flag value types (Velero's flag package) ----------------------------------------------------
@@ -75,12 +75,12 @@ CREATE_EXAMPLES = """examples:
 
 def register_create(sub: Any) -> argparse.ArgumentParser:
     """The `restore create` parser; the caller sets its handler."""
-    create = sub.add_parser(
+    create = add_verb(
+        sub,
         "create",
         help="create a restore",
         description="Create a restore from a plan, from Velero's flags, or both (flags override the plan).",
         epilog=CREATE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = create.add_argument
     add("name", nargs="?", metavar="NAME", help="restore name (default: <plan or backup>-<timestamp>)")

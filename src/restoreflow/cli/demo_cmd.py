@@ -32,7 +32,6 @@ EXAMPLES = """examples:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXAMPLES
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--dir", default=".demo", type=Path, help="where the demo keeps its files (default .demo)"
     )

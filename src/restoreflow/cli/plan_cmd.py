@@ -8,53 +8,53 @@ import sys
 from typing import Any
 
 from restoreflow.cli.backup_cmd import STORAGE_ENV
-from restoreflow.cli.common import CliError, print_data
+from restoreflow.cli.common import CliError, add_verb, print_data
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="plan_command", metavar="COMMAND", required=True)
 
-    validate = sub.add_parser(
+    validate = add_verb(
+        sub,
         "validate",
         help="check plan files; exit 1 when any is invalid",
         description="Check plan files against the schema and the rules; exit 1 when any is invalid.",
         epilog="examples:\n  restoreflow plan validate plans/*.yaml            # e.g. in a pre-commit hook\n"
         "  restoreflow plan validate portable.yaml --storage-location s3://velero-backups/prod\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="plan files")
     _add_storage_location(validate)
     validate.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
     validate.set_defaults(handler=validate_command)
 
-    show = sub.add_parser(
+    show = add_verb(
+        sub,
         "show",
         help="print the normalized plan with every default filled in",
         description="Print the normalized plan with every default filled in.",
         epilog="examples:\n  restoreflow plan show plans/demo.yaml -o json\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     show.add_argument("file", metavar="FILE", help="plan file")
     _add_storage_location(show)
     show.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     show.set_defaults(handler=show_command)
 
-    schema = sub.add_parser(
+    schema = add_verb(
+        sub,
         "schema",
         help="print the plan's JSON Schema",
         description="Print the JSON Schema plans are validated against (for editors and CI).",
         epilog="examples:\n  restoreflow plan schema > restore-plan.schema.json   # for editors and CI\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     schema.set_defaults(handler=schema_command)
 
-    convert = sub.add_parser(
+    convert = add_verb(
+        sub,
         "from-velero",
         help="print the plan equivalent to a Velero Restore (YAML)",
         description="Print the restore plan equivalent to a velero.io/v1 Restore.",
         epilog="examples:\n  kubectl -n velero get restore shop-restore -o yaml > restore.yaml\n"
         "  restoreflow plan from-velero restore.yaml > plans/shop.yaml\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     convert.add_argument("file", metavar="RESTORE.yaml", help="a velero.io/v1 Restore")
     convert.add_argument(

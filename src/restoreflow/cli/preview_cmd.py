@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from restoreflow import API_VERSION
-from restoreflow.cli.common import CliError, add_location_flags, completes, print_data
+from restoreflow.cli.common import CliError, add_location_flags, add_verb, completes, print_data
 
 
 def stoppers() -> tuple[type[Exception], ...]:
@@ -44,14 +44,14 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
 
 def register_plan_preview(sub: Any) -> None:
     """`restoreflow plan preview FILE`."""
-    parser = sub.add_parser(
+    parser = add_verb(
+        sub,
         "preview",
         help="what restoring this plan would do, item by item (server-side dry run, nothing written)",
         description="Show what restoring this plan would do, item by item: a server-side dry run that "
         "writes nothing.",
         epilog="examples:\n  restoreflow plan preview plans/demo.yaml --details\n"
         "  restoreflow plan preview plans/demo.yaml --backup nightly-20261124010000 --diff\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", metavar="FILE", help="plan file")
     parser.add_argument("--backup", metavar="NAME", help="preview this backup instead of the plan's")
@@ -117,14 +117,14 @@ def show_preview(plan: Any, restore_name: str, backup_name: str | None, args: ar
 def register_verify(sub: Any) -> None:
     """`restoreflow restore verify NAME`; and `restore create` (registered before) gains its flags."""
     add_create_flags(sub.choices["create"])
-    parser = sub.add_parser(
+    parser = add_verb(
+        sub,
         "verify",
         help="check a finished restore again: its objects as written, its workloads ready",
         description="Verify a finished restore: every object it created or updated exists and holds "
         "what was written; with --workloads, its workloads become ready. Exit status 1 when not.",
         epilog="examples:\n  restoreflow restore verify shop-restore\n"
         "  restoreflow restore verify shop-restore --workloads --timeout 10m -o json\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     completes(parser.add_argument("name", metavar="NAME", help="the restore"), "restores")
     parser.add_argument(

@@ -17,6 +17,7 @@ from restoreflow.cli.common import (
     CliError,
     add_location_flags,
     add_output_flag,
+    add_verb,
     completes,
     print_data,
     print_restores,
@@ -45,12 +46,12 @@ EXAMPLES = {
 
 
 def _verb(sub: Any, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
-    return sub.add_parser(
+    return add_verb(
+        sub,
         name,
         help=help_text,
         description=description,
         epilog=EXAMPLES[name],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
 

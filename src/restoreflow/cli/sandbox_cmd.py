@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from restoreflow.cli.common import CliError
+from restoreflow.cli.common import CliError, add_verb
 
 DELAYS = (
     ("crd_establish_delay", "CRD -> Established and served"),
@@ -27,14 +27,14 @@ DELAYS = (
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
-    serve = sub.add_parser(
+    serve = add_verb(
+        sub,
         "serve",
         help="serve a local Kubernetes API (a test double) until interrupted",
         description="Serve a local Kubernetes API server (a test double for restores) until SIGINT/SIGTERM. "
         "Prints one line with the URL and the kubeconfig path when ready.",
         epilog="examples:\n  restoreflow sandbox serve --velero-crds --kubeconfig /tmp/sandbox.kubeconfig\n"
         "  restoreflow sandbox serve --fault verb=create,resource=pods,count=3,code=503\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=0, help="port (0: a free port)")

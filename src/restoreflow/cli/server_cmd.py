@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from restoreflow.cli.common import CliError, waiting
+from restoreflow.cli.common import CliError, add_verb, waiting
 from restoreflow.orchestration import server
 
 EXAMPLES = """examples:
@@ -27,12 +27,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         ("stop", stop_command, "stop the local Prefect server"),
         ("env", env_command, "print `export PREFECT_API_URL=...` for the prefect CLI (eval it)"),
     ):
-        command = sub.add_parser(
+        command = add_verb(
+            sub,
             verb,
             help=text,
             description=text,
             epilog=EXAMPLES,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.set_defaults(handler=handler)
 

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from restoreflow.cli.common import CliError
+from restoreflow.cli.common import CliError, add_verb
 
 EXAMPLES = """examples:
   restoreflow restore unlock                                 # the holds, and which restore waits
@@ -25,12 +25,12 @@ EXAMPLES = """examples:
 
 
 def register_unlock(sub: Any) -> None:
-    unlock = sub.add_parser(
+    unlock = add_verb(
+        sub,
         "unlock",
         help="see and break the holds restores keep on their targets",
         description="List the targets restores hold; break a hold a dead restore left (with confirmation).",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     unlock.add_argument("targets", nargs="*", metavar="TARGET", help="a held target: its name or namespace")
     unlock.add_argument("--all", action="store_true", help="break every hold")

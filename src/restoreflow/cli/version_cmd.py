@@ -23,7 +23,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (env KUBECONFIG)")
     completes(parser.add_argument("--context", help="kubeconfig context to use"), "contexts")
     parser.epilog = "examples:\n  restoreflow version\n  restoreflow version --client -o json\n"
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.set_defaults(handler=version_command)
 
 
