@@ -29,10 +29,12 @@ from prefect.client.schemas.objects import StateType
 from prefect.events import emit_event
 from prefect.events.schemas.automations import AutomationCore
 from prefect.settings import PREFECT_API_URL
+from prefect.settings.models.flows import FlowsSettings
 from prefect.states import AwaitingRetry, Crashed, Failed, Running, State
 
 from restoreflow.backup import BackupStorage
 from restoreflow.cli import main
+from restoreflow.orchestration.cancel import HEARTBEAT_SECONDS
 from restoreflow.orchestration.crashes import install_automation, zombie_automation
 from restoreflow.orchestration.flow import restore
 from restoreflow.sandbox import Sandbox
@@ -46,6 +48,7 @@ from tests.flow.harness import (  # noqa: F401 (prefect_server: the session's Pr
     prefect_server,
     write_plan,
 )
+from tests.reliability.figures import report
 
 pytestmark = [pytest.mark.usefixtures("prefect_server")]
 RESTOREFLOW = str(Path(sys.executable).with_name("restoreflow"))
@@ -214,6 +217,8 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
     assert counts["created"] + counts["skipped"] == status["progress"]["totalItems"]  # each item once
     assert counts["created"] >= COUNT + len(GENERATED) - killed_at  # what the killed run had not stored
     assert counts["skipped"] == killed_at  # the killed run's, found there
+    duplicated = stored(sandbox) - COUNT - len(GENERATED)
+    report("worker crash", retry=retry, crash_points=1, lost=0, duplicated=duplicated)
 
 
 def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_alone() -> None:
@@ -228,7 +233,9 @@ def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_al
         installed = client.read_automations_by_name(name)
         quick_id = client.create_automation(AutomationCore.model_validate(quick))
         try:
-            assert len(installed) == 1 and installed[0].trigger.within.total_seconds() == 600
+            # three heartbeats missed, from restoreflow's cancel watch and Prefect's engine, before a crash
+            beat = max(HEARTBEAT_SECONDS, FlowsSettings.model_fields["heartbeat_frequency"].default)
+            assert len(installed) == 1 and installed[0].trigger.within.total_seconds() >= 3 * beat
             time.sleep(2)  # the server's triggers take the new automation in
             silent, finished = (client.create_flow_run(restore, parameters={"plan": "p"}) for _ in "ab")
             for run in (silent, finished):

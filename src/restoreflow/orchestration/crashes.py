@@ -21,7 +21,6 @@ import base64
 import json
 import logging
 import os
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 
 
 def zombie_automation() -> dict[str, Any]:
+    """The automation, as `prefect automation create --from-file` takes it."""
     document: dict[str, Any] = json.loads(AUTOMATION_FILE.read_text())
     return document
 
@@ -75,7 +75,16 @@ class PrefectRuns:
         return f"{state.get('name')} ({state['message']})" if state.get("message") else str(state.get("name"))
 
     def record_ended(self, document: dict[str, Any]) -> None:
-        crash_flow_run(document)
+        """The flow run of a record found abandoned: Crashed with the record's reason, when the run
+        still says it is going. Never fails the command."""
+        status = document.get("status") or {}
+        flow_run_id, reason = status.get("flowRunId"), str(status.get("failureReason") or "")
+        if not flow_run_id or self._api_url() is None:  # no server: nothing shows the run Running
+            return
+        try:
+            _set_crashed(str(flow_run_id), reason)
+        except Exception as error:  # the record is already Failed; the automation ends the run later
+            log.warning("could not mark flow run %s Crashed: %s", flow_run_id, error)
 
     def _api_url(self) -> str | None:
         if not self._looked:
@@ -83,23 +92,6 @@ class PrefectRuns:
 
             self._api, self._looked = existing_api(), True
         return self._api
-
-
-def crash_flow_run(record: dict[str, Any]) -> None:
-    """The flow run of a restore record found abandoned: Crashed with the record's reason, when a
-    Prefect API is at hand and the run still says it is going. Never fails the command."""
-    status = record.get("status") or {}
-    flow_run_id, reason = status.get("flowRunId"), str(status.get("failureReason") or "")
-    if not flow_run_id:
-        return
-    from restoreflow.orchestration.server import existing_api
-
-    if existing_api() is None:  # no server to tell: nothing shows the run Running either
-        return
-    try:
-        _set_crashed(str(flow_run_id), reason)
-    except Exception as error:  # the record is already Failed; the automation ends the run later
-        log.warning("could not mark flow run %s Crashed: %s", flow_run_id, error)
 
 
 def _set_crashed(flow_run_id: str, reason: str) -> None:
