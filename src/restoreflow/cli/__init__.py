@@ -1,7 +1,8 @@
 """The `restoreflow` command.
 
 Each concern registers its own sub-commands; modules are imported lazily so that the read-only
-commands (`plan ...`, `restore get/describe/logs`, `backup ...`) never import Prefect.
+commands (`plan ...`, `restore get/describe/logs`, `backup ...`) do not import Prefect (except to
+end Crashed the flow run of a restore whose process they find dead: orchestration/crashes.py).
 """
 
 from __future__ import annotations
