@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -258,18 +259,27 @@ def test_the_zombie_automation_crashes_a_silent_run_and_leaves_a_finished_one_al
                 client.delete_automation(automation.id)  # the session's server: no 10-minute surprise
 
 
-def test_a_record_from_another_machine_ends_failed_once_its_flow_run_ended(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def elsewhere(where: str) -> dict[str, Any]:
+    """The process identity a record written there carries (`status.process`)."""
+    if where == "another machine":  # a Kubernetes work pool's pod
+        return {"host": "pool-worker-7f9c", "pid": 1, "started": 1, "pidns": "pid:[4026531836]"}
+    ended = subprocess.Popen(["true"])  # a pid that is free here: the other container's is not seen
+    ended.wait()
+    return {"host": socket.gethostname(), "pid": ended.pid, "started": 1, "pidns": "pid:[4026532999]"}
+
+
+@pytest.mark.parametrize("where", ["another machine", "another container with this host name"])
+def test_a_record_from_elsewhere_ends_failed_once_its_flow_run_ended(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A Kubernetes work pool's pod writes the record: its process cannot be looked for here, but its
-    flow run can. While the run goes on the record stays InProgress; once the run is Crashed (by the
-    zombie automation, for a pod gone with its node), the next reader marks the record Failed."""
+    """The process that writes the record cannot be looked for from here, but its flow run can. While
+    the run goes on the record stays InProgress; once the run is Crashed (by the zombie automation,
+    for a pod gone with its node), the next reader marks the record Failed."""
     storage = BackupStorage.open(tmp_path / "bsl", create=True)
     with get_client(sync_client=True) as client:
         run = client.create_flow_run(restore, parameters={"plan": "plans/nightly-dr-drill.yaml"})
         client.set_flow_run_state(run.id, Running(), force=True)
-        status = {"phase": "InProgress", "flowRunId": str(run.id)}
-        status["process"] = {"host": "pool-worker-7f9c", "pid": 1, "started": 1}  # the pod, elsewhere
+        status = {"phase": "InProgress", "flowRunId": str(run.id), "process": elsewhere(where)}
         storage.restores.write_status(
             "remote", {"kind": "Restore", "metadata": {"name": "remote"}, "status": status}
         )

@@ -21,14 +21,18 @@ RUNNING_PHASES = ("New", "InProgress")
 
 
 def process_identity() -> dict[str, Any]:
-    """This process, as a running record names it."""
-    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _start_ticks(os.getpid())}
+    """This process, as a running record names it: its PID namespace too, as containers that share
+    a host name (`--uts=host`) do not see each other's processes."""
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "started": _start_ticks(pid), "pidns": _pid_namespace()}
 
 
 def gone(process: Any) -> bool:
-    """True only when the named process surely ended: same host, and no such process (or another
-    one since, with the same pid)."""
+    """True only when the named process surely ended: same host and PID namespace, and no such
+    process (or another one since, with the same pid)."""
     if not isinstance(process, dict) or process.get("host") != socket.gethostname():
+        return False
+    if process.get("pidns") not in (None, _pid_namespace()):  # not to be looked for from here
         return False
     pid = process.get("pid")
     if not isinstance(pid, int) or pid <= 0:
@@ -75,7 +79,12 @@ def abandoned(document: dict[str, Any], runs: FlowRuns | None = None) -> str | N
 
 
 def _here(process: Any) -> bool:
-    return isinstance(process, dict) and process.get("host") == socket.gethostname()
+    """Whether the process could be looked for from here (see `gone`)."""
+    return (
+        isinstance(process, dict)
+        and process.get("host") == socket.gethostname()
+        and process.get("pidns") in (None, _pid_namespace())
+    )
 
 
 def mark_failed(document: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -85,6 +94,14 @@ def mark_failed(document: dict[str, Any], reason: str) -> dict[str, Any]:
     status.setdefault("completionTimestamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     status.pop("stepProgress", None)
     return {**document, "status": status}
+
+
+def _pid_namespace() -> str | None:
+    """This process's PID namespace (Linux: `pid:[4026531836]`), None where unknown."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
 
 
 def _start_ticks(pid: int) -> int | None:
