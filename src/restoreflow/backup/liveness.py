@@ -1,8 +1,9 @@
 """Which process writes a running restore's record, and whether that process still lives.
 
-A restore's status document names its process while it runs (`status.process`: host, pid and the
-process's start time, so a reused pid is not mistaken for it). A process killed outright (`kill -9`,
-an OOM kill, a power cut) cannot write its record's end: the record would say `InProgress` forever.
+A restore's status document names its process while it runs (`status.process`: host, PID namespace,
+pid and the process's start time, so a reused pid is not mistaken for it). A process killed outright
+(`kill -9`, an OOM kill, a power cut) cannot write its record's end: the record would say
+`InProgress` forever.
 Whoever reads such a record next on the same host sees the process gone and marks the record
 `Failed` with the reason, as Velero does with the restores left `InProgress` when its server
 restarts. A record from another host (a Kubernetes work pool's pod) is judged by its flow run's
