@@ -110,6 +110,17 @@ def kill_group(pid: int) -> None:
         os.killpg(os.getpgid(pid), signal.SIGKILL)
 
 
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """The worker's process group and its flow runs' (each in a session of its own), whatever happened."""
+    if worker.poll() is None:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_bytes().rsplit(b")", 1)[1].split()[1]) == worker.pid:
+                    kill_group(int(stat.parent.name))
+        kill_group(worker.pid)
+    worker.wait(30)
+
+
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     capsys.readouterr()
     code = main(list(argv))
@@ -170,10 +181,10 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
             worker.wait(10)
             output, _ = first.communicate(timeout=60)  # the waiting command does not wait forever
         finally:
-            for process in (worker, first):
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+            stop_worker(worker)
+            if first.poll() is None:
+                first.kill()
+            first.wait()
         killed_at = stored(sandbox)
 
         assert first.returncode == 1, output
@@ -206,8 +217,7 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
                 name = "first"
                 assert retry_the_run(flow_run.id).type == StateType.COMPLETED
         finally:
-            kill_group(worker.pid)
-            worker.wait(30)
+            stop_worker(worker)
 
     names = {o["metadata"]["name"] for o in sandbox.objects("configmaps", NS)} - {"kube-root-ca.crt"}
     assert names == {f"c{i:04}" for i in range(COUNT)} | set(GENERATED)  # nothing generated anew
