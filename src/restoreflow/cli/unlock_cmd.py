@@ -10,7 +10,6 @@ takes it at once; a holder still running is not stopped, which is why it asks fi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from typing import Any
@@ -102,22 +101,19 @@ def _print_holds(client: Any, held: list[Any]) -> None:
 
 def _holder_text(client: Any, name: str) -> str:
     from restoreflow.backup.liveness import gone
-    from restoreflow.orchestration.locking import read_holder
+    from restoreflow.orchestration.locking import read_holders
 
-    process = (read_holder(client, name) or {}).get("process")
+    process = next(iter(read_holders(client, name)), {}).get("process")
     if not isinstance(process, dict):
         return "unknown"
     return f"pid {process.get('pid')} on {process.get('host')}" + (" (gone)" if gone(process) else "")
 
 
 def _break(client: Any, name: str) -> None:
-    from prefect.exceptions import ObjectNotFound
-
-    from restoreflow.orchestration.locking import holder_variable
+    from restoreflow.orchestration.locking import forget_holders
 
     client.delete_global_concurrency_limit_by_name(name)
-    with contextlib.suppress(ObjectNotFound):
-        client.delete_variable_by_name(holder_variable(name))
+    forget_holders(client, name)
 
 
 def _chosen(held: list[Any], targets: list[str]) -> list[Any]:

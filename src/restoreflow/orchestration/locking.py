@@ -18,11 +18,11 @@ queued restore starts within a second of the target's release. The lease names t
 holder and is as short as Prefect allows (60 s, renewed every 10 s, so five renewals may fail before
 it lapses): the server frees the slots of a process that died (`kill -9`, a lost node) once its
 lease lapses and the server's lease reaper passes (every 15 s by default). Sooner on one machine:
-each holder names its process in a Prefect variable (`restoreflow-holder-<hash of the limit>`, left
-for the next holder to overwrite, so that a release costs one call), and a restore waiting for the
-target releases the lease of a holder whose process is gone (`backup.liveness`) within
-DEAD_CHECK_SECONDS. `restoreflow restore unlock` shows the holds and their holders, and breaks one
-at once.
+each holder names its process in a Prefect variable (`restoreflow-holder-<hash of its targets>`, one
+call for up to NOTE_TARGETS namespaces, left for the next holder to overwrite), and a restore
+waiting for the target releases the lease of a holder whose process is gone (`backup.liveness`)
+within DEAD_CHECK_SECONDS. `restoreflow restore unlock` shows the holds and their holders, and
+breaks one at once.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ FIRST_WAIT = 0.02  # seconds before asking again; doubles up to LONGEST_WAIT
 LONGEST_WAIT = 1.0  # how late a queued restore may notice that its target is free
 DEAD_CHECK_SECONDS = 2.0  # how often a waiting restore checks whether the holder's process still lives
 HOLDER_VARIABLE = "restoreflow-holder-"
+NOTE_TARGETS = 40  # targets per holder note: 40 limit names of up to ~120 characters fit in 5,000
 T = TypeVar("T")
 BUSY_ATTEMPTS = 100  # consecutive "database is locked" answers (about 90 s) before giving up
 
@@ -182,27 +183,46 @@ def _acquire(
             raise RestoreCancelled(f"cancelled while waiting for {', '.join(names)}")
 
 
-def holder_variable(name: str) -> str:
-    """The Prefect variable naming the process that holds a target (limit names hold dots and colons)."""
-    return HOLDER_VARIABLE + hashlib.sha256(name.encode()).hexdigest()[:24]
+def _note_names(names: list[str]) -> list[tuple[str, list[str]]]:
+    """The holder's notes for these targets: one Prefect variable per NOTE_TARGETS of them (a
+    variable's value is at most 5,000 characters), named by a hash of the targets it covers."""
+    ordered = sorted(names)
+    chunks = [ordered[i : i + NOTE_TARGETS] for i in range(0, len(ordered), NOTE_TARGETS)]
+    return [(HOLDER_VARIABLE + hashlib.sha256("\n".join(c).encode()).hexdigest()[:24], c) for c in chunks]
 
 
-def read_holder(client: Any, name: str) -> dict[str, Any] | None:
-    """`{"lease": id, "process": {host, pid, started}}` of the target's last holder that named itself
-    (kept after its release: the next holder overwrites it, and the lease it names tells whether it
-    still holds)."""
+def _notes_naming(client: Any, name: str) -> list[Any]:
+    """The holders' notes (Prefect variables) that name this target, the latest first."""
+    notes = [
+        v
+        for v in client.read_variables()
+        if v.name.startswith(HOLDER_VARIABLE)
+        and isinstance(v.value, dict)
+        and name in (v.value.get("targets") or [])
+    ]
+    return sorted(notes, key=lambda v: v.updated or v.created or 0, reverse=True)
+
+
+def read_holders(client: Any, name: str) -> list[dict[str, Any]]:
+    """`{"lease", "process": {host, pid, started}, "targets"}` of each holder that named itself for
+    this target, the latest first. A note stays after its release (the next holder of the same
+    targets overwrites it): the lease it names tells whether it still holds."""
     try:
-        variable = client.read_variable_by_name(holder_variable(name))
+        return [note.value for note in _notes_naming(client, name)]
     except Exception:
-        return None
-    value = variable.value if variable is not None else None
-    return value if isinstance(value, dict) else None
+        return []
+
+
+def forget_holders(client: Any, name: str) -> None:
+    """Delete the notes naming a target (`restore unlock` broke its hold)."""
+    with suppress(Exception):
+        for note in _notes_naming(client, name):
+            client.delete_variable_by_name(note.name)
 
 
 def _note_holder(client: Any, names: list[str], lease_id: UUID) -> None:
-    value = {"lease": str(lease_id), "process": process_identity()}
-    for name in names:
-        variable = holder_variable(name)
+    for variable, targets in _note_names(names):
+        value = {"lease": str(lease_id), "process": process_identity(), "targets": targets}
         try:
             try:
                 _patiently(client.update_variable, VariableUpdate(name=variable, value=value))
@@ -211,7 +231,9 @@ def _note_holder(client: Any, names: list[str], lease_id: UUID) -> None:
                     raise
                 _patiently(client.create_variable, VariableCreate(name=variable, value=value))
         except Exception as error:  # the hold stands; only a faster recovery after a crash is lost
-            _logger().warning("could not name this process as the holder of %s: %s", name, error)
+            _logger().warning(
+                "could not name this process as the holder of %s: %s", ", ".join(targets), error
+            )
 
 
 def _still_held(client: Any, lease_id: str) -> bool:
@@ -225,21 +247,24 @@ def _still_held(client: Any, lease_id: str) -> bool:
 
 def free_dead_holders(client: Any, names: list[str]) -> None:
     """Release the hold of a holder whose process is gone (judged on its own host only)."""
+    seen: set[str] = set()
     for name in names:
-        holder = read_holder(client, name)
-        if holder is None or not gone(holder.get("process")):
-            continue
-        if not _still_held(client, str(holder.get("lease"))):
-            continue  # a finished restore's note: the live holder has not named itself yet
-        process = holder["process"]
-        with suppress(Exception):
-            _patiently(client.release_concurrency_slots_with_lease, UUID(str(holder.get("lease"))))
-        _logger().warning(
-            "the restore holding %s (pid %s on %s) is gone: its hold is released",
-            name,
-            process.get("pid"),
-            process.get("host"),
-        )
+        for holder in read_holders(client, name):
+            lease = str(holder.get("lease"))
+            if lease in seen or not gone(holder.get("process")):
+                continue
+            seen.add(lease)
+            if not _still_held(client, lease):
+                continue  # a finished restore's note
+            process = holder["process"]
+            with suppress(Exception):
+                _patiently(client.release_concurrency_slots_with_lease, UUID(lease))
+            _logger().warning(
+                "the restore holding %s (pid %s on %s) is gone: its hold is released",
+                name,
+                process.get("pid"),
+                process.get("host"),
+            )
 
 
 class _Renewal:
