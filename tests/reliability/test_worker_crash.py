@@ -6,7 +6,7 @@ through the restore, `kill -9` of the worker's process group and of the flow run
 it in a session of its own). The waiting command sees the restoring process gone: it ends the record
 Failed with the reason, the flow run Crashed (not Running forever), and says so. A new worker and
 the same plan under a new name, or the crashed run retried as the UI's Retry does, converge: every
-item once, nothing created twice.
+item once, nothing created twice. The worker killed alone takes its run down with it, Crashed.
 """
 
 from __future__ import annotations
@@ -128,6 +128,36 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+@pytest.mark.timeout(300)
+def test_a_worker_killed_alone_takes_its_run_down_crashed(sandbox: Sandbox, tmp_path: Path) -> None:
+    """`kill -9` of the worker only (its process group): Prefect ends the flow run it started (in a
+    session of its own) at once, Crashed; restoreflow's stop writes the record Failed with the log,
+    results and resource list so far; the waiting command says so."""
+    deploy_all()
+    location, _ = write_backup(tmp_path, backup_objects())
+    storage = BackupStorage.open(location)
+    with start_proxy(sandbox.url, latency=0.03) as proxy:
+        plan = plan_document(location, proxy.rewrite_kubeconfig(sandbox.kubeconfig, tmp_path / "kc"))
+        worker = start_worker()
+        alone = start_create(create_command(write_plan(tmp_path / "plan.yaml", plan)), "alone", tmp_path)
+        try:
+            wait_for(lambda: restoring_pid(storage, "alone", COUNT // 5), "a fifth restored")
+            kill_group(worker.pid)
+            worker.wait(10)
+            output, _ = alone.communicate(timeout=120)
+        finally:
+            stop_worker(worker)
+            if alone.poll() is None:
+                alone.kill()
+            alone.wait()
+    assert alone.returncode == 1 and "Restore completed with status: Failed." in output, output
+    assert "Failure reason: interrupted: " in output and "Traceback" not in output, output
+    record = storage.restores.get("alone")["status"]
+    assert record["phase"] == "Failed" and storage.restores.logs("alone")  # its log written
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(record["flowRunId"]).state.type == StateType.CRASHED
+
+
 def retry_the_run(flow_run_id: Any) -> State:
     """The UI's Retry on the Crashed run: AwaitingRetry, for a worker to run it again; its final state."""
     with get_client(sync_client=True) as client:
@@ -141,6 +171,31 @@ def retry_the_run(flow_run_id: Any) -> State:
     return final
 
 
+def plan_document(location: str, kubeconfig: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "restoreflow.dev/v1alpha1",
+        "kind": "RestorePlan",
+        "metadata": {"name": "lost-node"},
+        "spec": {
+            "source": {"storageLocation": location, "backupName": BACKUP},
+            "target": {"kubeconfig": kubeconfig},
+            "concurrency": {"workers": 1},
+        },
+    }
+
+
+def create_command(plan: Path) -> list[str]:
+    """`restoreflow restore create --plan PLAN --deployment restore/restore` (a name goes after create)."""
+    return [RESTOREFLOW, "restore", "create", "--plan", str(plan), "--deployment", "restore/restore"]
+
+
+def start_create(create: list[str], name: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """`restore create NAME ... --wait` in a process of its own, as a user's terminal runs it."""
+    env = prefect_env() | {"RESTOREFLOW_HOME": str(tmp_path / "home")}
+    argv = [*create[:3], name, *create[3:], "--wait"]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 @pytest.mark.timeout(300)  # a busy machine: worker start-ups and the flow run processes' imports
 @pytest.mark.parametrize("retry", ["the plan under a new name", "the crashed run, from the UI"])
 def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
@@ -149,29 +204,11 @@ def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
     deploy_all()
     location, _ = write_backup(tmp_path, backup_objects())
     storage = BackupStorage.open(location)
-    env = prefect_env() | {"RESTOREFLOW_HOME": str(tmp_path / "home")}
     with start_proxy(sandbox.url, latency=0.03) as proxy:  # slow enough to be killed midway
-        document = {
-            "apiVersion": "restoreflow.dev/v1alpha1",
-            "kind": "RestorePlan",
-            "metadata": {"name": "lost-node"},
-            "spec": {
-                "source": {"storageLocation": location, "backupName": BACKUP},
-                "target": {"kubeconfig": proxy.rewrite_kubeconfig(sandbox.kubeconfig, tmp_path / "kc")},
-                "concurrency": {"workers": 1},
-            },
-        }
-        plan = write_plan(tmp_path / "plan.yaml", document)
-        create = [RESTOREFLOW, "restore", "create", "--plan", str(plan), "--deployment", "restore/restore"]
-
+        kubeconfig = proxy.rewrite_kubeconfig(sandbox.kubeconfig, tmp_path / "kc")
+        create = create_command(write_plan(tmp_path / "plan.yaml", plan_document(location, kubeconfig)))
         worker = start_worker()
-        first = subprocess.Popen(
-            [*create[:3], "first", *create[3:], "--wait"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        first = start_create(create, "first", tmp_path)
         try:
             # the record is written every few seconds: killed once it counts a fifth of the items
             flow_run_pid = wait_for(lambda: restoring_pid(storage, "first", COUNT // 5), "a fifth restored")
