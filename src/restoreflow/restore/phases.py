@@ -549,8 +549,9 @@ def failure_reason(error: BaseException) -> str:
     """A restore's failureReason for what stopped it (`str(KeyboardInterrupt())` is empty)."""
     if isinstance(error, KeyboardInterrupt):
         return "interrupted: the restoreflow process running the restore was stopped"
-    if not isinstance(error, Exception):  # SystemExit, a termination signal
-        return f"interrupted: {type(error).__name__} {error}".rstrip()
+    if not isinstance(error, Exception):  # SystemExit, a termination signal (a stopped worker's)
+        cause = f"{type(error).__name__} {error}".rstrip()
+        return f"interrupted: the process running the restore was made to exit ({cause})"
     return str(error) or type(error).__name__
 
 
