@@ -59,6 +59,12 @@ WINDOW = 10  # seconds without a heartbeat, in the automation's test copy
 GENERATED = ("gen-7kx2q", "gen-p9w4d")  # objects the source cluster named from metadata.generateName
 
 
+@pytest.fixture(scope="module")
+def deployed(prefect_server: None) -> None:  # noqa: F811 (the fixture, first)
+    """prefect.yaml's deployments on the session's server, once for these tests."""
+    deploy_all()
+
+
 def backup_objects() -> list[dict[str, Any]]:
     objects = [namespace(NS)] + [configmap(f"c{i:04}", NS) for i in range(COUNT)]
     for name in GENERATED:
@@ -129,11 +135,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.usefixtures("deployed")
 def test_a_worker_killed_alone_takes_its_run_down_crashed(sandbox: Sandbox, tmp_path: Path) -> None:
     """`kill -9` of the worker only (its process group): Prefect ends the flow run it started (in a
     session of its own) at once, Crashed; restoreflow's stop writes the record Failed with the log,
     results and resource list so far; the waiting command says so."""
-    deploy_all()
     location, _ = write_backup(tmp_path, backup_objects())
     storage = BackupStorage.open(location)
     with start_proxy(sandbox.url, latency=0.03) as proxy:
@@ -198,11 +204,11 @@ def start_create(create: list[str], name: str, tmp_path: Path) -> subprocess.Pop
 
 
 @pytest.mark.timeout(300)  # a busy machine: worker start-ups and the flow run processes' imports
+@pytest.mark.usefixtures("deployed")
 @pytest.mark.parametrize("retry", ["the plan under a new name", "the crashed run, from the UI"])
 def test_a_worker_killed_under_a_deployment_run_then_a_retry_converges(
     retry: str, sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    deploy_all()
     location, _ = write_backup(tmp_path, backup_objects())
     storage = BackupStorage.open(location)
     with start_proxy(sandbox.url, latency=0.03) as proxy:  # slow enough to be killed midway
