@@ -1,7 +1,8 @@
 """`make soak`: the reliability suite (tests/reliability) at full size, then one table of its figures.
 
 Full size: a 10,000-item restore through 10% faults, ten `kill -9` points in a 2,000-item restore,
-the tar bomb at the real entry limit. Each test adds its figures to a JSON-lines file
+`kill -9` of `restore create --wait` and of a Prefect worker under a deployment run, the tar bomb at
+the real entry limit. Each test adds its figures to a JSON-lines file
 (`tests/reliability/figures.py`); this prints them with the wall time and the peak memory of the run.
 """
 
@@ -32,7 +33,7 @@ def table(rows: list[dict[str, Any]], wall: float, peak_kib: int) -> list[tuple[
     for row in rows:
         by_test.setdefault(row["test"], []).append(row)
     wire = (by_test.get("wire faults") or [{}])[0]
-    crashes = by_test.get("crashes", []) + by_test.get("cli crash", [])
+    crashes = by_test.get("crashes", []) + by_test.get("cli crash", []) + by_test.get("worker crash", [])
     faults = Counter(wire.get("faults") or {})
     hostile = by_test.get("hostile backup", [])
     return [
@@ -41,7 +42,7 @@ def table(rows: list[dict[str, Any]], wall: float, peak_kib: int) -> list[tuple[
         ("retries", str(wire.get("retries", 0))),
         ("lost", str(sum(r.get("lost", 0) for r in [wire, *crashes]))),
         ("duplicated", str(sum(r.get("duplicated", 0) for r in [wire, *crashes]))),
-        ("crash points survived (kill -9)", str(sum(r.get("crash_points", 0) for r in crashes))),
+        ("crash points survived (kill -9)", _crash_points(by_test)),
         (
             "hostile inputs refused",
             f"{len(hostile)} (peak {max((h['peak_bytes'] for h in hostile), default=0) >> 20} MiB)",
@@ -51,6 +52,20 @@ def table(rows: list[dict[str, Any]], wall: float, peak_kib: int) -> list[tuple[
         ("wall time", f"{wall:.0f} s"),
         ("peak memory (test process)", f"{peak_kib >> 10} MiB"),
     ]
+
+
+def _crash_points(by_test: dict[str, list[dict[str, Any]]]) -> str:
+    """The total, then by where the kill landed: the engine, `restore create --wait`, a Prefect worker."""
+    kinds = {
+        "crashes": "in the engine",
+        "cli crash": "of restore create --wait",
+        "worker crash": "of a worker",
+    }
+    counts = {
+        label: sum(r.get("crash_points", 0) for r in by_test.get(test, [])) for test, label in kinds.items()
+    }
+    parts = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
+    return f"{sum(counts.values())} ({parts})" if parts else "0"
 
 
 def main(pytest_args: list[str]) -> int:

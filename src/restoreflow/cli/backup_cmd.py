@@ -60,6 +60,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> Any:
     """The BSL from a flag, the plan or the environment; a CliError that says what to do otherwise."""
     from restoreflow.backup import BackupError, BackupStorage
+    from restoreflow.orchestration import server
     from restoreflow.orchestration.crashes import PrefectRuns
 
     url = url or os.environ.get(STORAGE_ENV)
@@ -69,7 +70,8 @@ def open_storage(url: str | None, options: Mapping[str, Any] | None = None) -> A
         storage = BackupStorage.open(url, options)
     except BackupError as err:
         raise CliError(str(err)) from None
-    storage.runs = PrefectRuns()  # a restore whose process died: its record Failed, its flow run Crashed
+    # A restore whose process died: its record Failed, its flow run Crashed.
+    storage.runs = PrefectRuns(server.existing_api)
     return storage
 
 

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ class PrefectRuns:
     """Restores' flow runs on the Prefect API the CLI uses, as restore records need them
     (`backup.liveness.FlowRuns`): no server running, nothing known, nothing changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, find_api: Callable[[], str | None]) -> None:
+        self._find_api = find_api  # the API to ask, looked up once and only when a record needs it
         self._api: str | None = None
         self._looked = False
 
@@ -88,9 +90,7 @@ class PrefectRuns:
 
     def _api_url(self) -> str | None:
         if not self._looked:
-            from restoreflow.orchestration.server import existing_api
-
-            self._api, self._looked = existing_api(), True
+            self._api, self._looked = self._find_api(), True
         return self._api
 
 
