@@ -252,3 +252,18 @@ def test_cancelling_the_flow_run_stops_the_restore(sandbox: Sandbox, tmp_path: P
     record = storage.restores.get(name)["status"]
     assert record["phase"] == "Failed"
     assert record["failureReason"] == "restore cancelled"
+
+
+def test_the_progress_artifact_says_items_volumes_and_bytes() -> None:
+    """What the Prefect UI's progress artifact reads while volumes restore (the final text is the
+    restore's summary, so the running one is checked from the engine's own progress)."""
+    from restoreflow.orchestration.observe import progress_text
+    from restoreflow.restore.context import Progress
+
+    running = Progress(phase="InProgress", total_items=18, items_restored=18, volumes_total=2, volumes_done=1)
+    running.pod_volume_bytes = (5 << 20, 10 << 20)
+    running.data_mover_bytes = (0, 10 << 20)
+    assert (
+        progress_text(running) == "InProgress: 18 of 18 items restored, 1 of 2 volumes, 5.0 MiB of 20.0 MiB"
+    )
+    assert progress_text(Progress(phase="InProgress", total_items=3)) == "InProgress: 0 of 3 items restored"

@@ -83,6 +83,19 @@ class RestoreEvents:
         )
 
 
+def progress_text(progress: Any) -> str:
+    """The progress artifact's description: items, then volumes and their bytes where known."""
+    from restoreflow.describe import byte_size
+
+    text = f"{progress.phase}: {progress.items_restored:,} of {progress.total_items:,} items restored"
+    if volumes := progress.volumes_planned:
+        text += f", {progress.volumes_done} of {volumes} volumes"
+    done, total = progress.volume_bytes
+    if total:
+        text += f", {byte_size(done)} of {byte_size(total)}"
+    return text
+
+
 class ProgressArtifact:
     """A progress artifact fed from the engine's progress callback.
 
@@ -109,11 +122,8 @@ class ProgressArtifact:
 
     def __call__(self, progress: Any) -> None:
         """The engine's `on_progress`: remember the newest state only."""
-        text = f"{progress.phase}: {progress.items_restored:,} of {progress.total_items:,} items restored"
-        if volumes := progress.volumes_planned:
-            text += f", {progress.volumes_done} of {volumes} volumes"
         with self._lock:
-            self._latest = (progress.percent, text)
+            self._latest = (progress.percent, progress_text(progress))
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
