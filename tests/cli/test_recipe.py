@@ -7,6 +7,7 @@ and `.demo/` are the test's own), with restoreflow's home (its local Prefect ser
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,10 +22,14 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def prefect_yaml() -> list[str]:
+    return (REPO / "prefect.yaml").read_text().splitlines()
+
+
 def recipe() -> list[str]:
     """The `#   command` lines of prefect.yaml's header, comments after `#` removed."""
     lines = []
-    for line in (REPO / "prefect.yaml").read_text().splitlines():
+    for line in prefect_yaml():
         if not line.startswith("#"):
             break
         if line.startswith("#   "):
@@ -32,18 +37,21 @@ def recipe() -> list[str]:
     return lines
 
 
-@pytest.mark.timeout(900)  # a fresh server's migrations, deploy, a worker's subprocess: minutes when busy
-def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) -> None:
+def scratch_repo(tmp_path: Path) -> tuple[Path, BackupStorage]:
+    """A copy of the repository's flows, plans and prefect.yaml, with the demo backup in `.demo/`
+    (what `make demo` leaves there)."""
     work = tmp_path / "repo"
     work.mkdir()
     for part in ("flows", "plans"):
         shutil.copytree(REPO / part, work / part)
     shutil.copy(REPO / "prefect.yaml", work)
     storage = BackupStorage.open(work / ".demo" / "backups", create=True)
-    sample_backup(storage, "demo-backup")  # what `make demo` leaves there
+    sample_backup(storage, "demo-backup")
+    return work, storage
 
-    steps = recipe()
-    assert steps[0] == "restoreflow server start" and steps[-1].startswith("restoreflow restore create")
+
+def run_steps(tmp_path: Path, work: Path, steps: list[str]) -> str:
+    """The steps as a person types them, in one shell; its output (asserted to have succeeded)."""
     # on exit, whatever happened: a Prefect worker finishes its shutdown on a second signal
     kill = "for i in 1 2 3; do kill $(jobs -p) 2>/dev/null; sleep 1; done"
     stop = f"set +e; {kill}; restoreflow server stop >/dev/null"
@@ -60,6 +68,7 @@ def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) ->
         "RESTOREFLOW_HOME": str(tmp_path / "home"),
         "PREFECT_HOME": str(tmp_path / "prefect-cli"),
         "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",  # the worker looks for scheduled runs every second
         "PWD": str(work),
     }
     output = tmp_path / "output.txt"
@@ -69,7 +78,53 @@ def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) ->
         ).returncode
     text = output.read_text()
     assert code == 0, text[-4000:]
+    return text
+
+
+@pytest.mark.timeout(900)  # a fresh server's migrations, deploy, a worker's subprocess: minutes when busy
+def test_the_recipe_in_prefect_yaml_restores_through_a_worker(tmp_path: Path) -> None:
+    work, storage = scratch_repo(tmp_path)
+    steps = recipe()
+    assert steps[0] == "restoreflow server start" and steps[-1].startswith("restoreflow restore create")
+    text = run_steps(tmp_path, work, steps)
     assert "created from deployment restore/restore." in text
     assert "Restore completed with status: Completed." in text
     (name,) = [r["metadata"]["name"] for r in storage.restores.list()]
     assert storage.restores.get(name)["status"]["phase"] == "Completed"
+
+
+@pytest.mark.timeout(900)
+def test_the_event_trigger_in_prefect_yaml_restores_the_backup_the_event_names(tmp_path: Path) -> None:
+    """prefect.yaml's trigger, as written: `velero.backup.completed` for a backup starts the
+    `restore` deployment with the drill's plan and that backup. The drill's plan is the scratch
+    copy's own (the test's storage location and sandbox instead of the production bucket)."""
+    work, storage = scratch_repo(tmp_path)
+    drill = {
+        "apiVersion": "restoreflow.dev/v1alpha1",
+        "kind": "RestorePlan",
+        "metadata": {"name": "nightly-dr-drill"},
+        "spec": {
+            "source": {"storageLocation": str(work / ".demo" / "backups"), "scheduleName": "nightly"},
+            "target": {"kubeconfig": str(work / ".demo" / "kubeconfig")},
+            "includedNamespaces": ["shop"],
+            "includeClusterResources": True,  # the widgets' CRD
+            "namespaceMapping": {"shop": "shop-drill"},
+        },
+    }
+    (work / "plans" / "nightly-dr-drill.yaml").write_text(json.dumps(drill))
+    setup = [s for s in recipe() if not s.startswith("restoreflow restore create")]
+    (emit,) = [
+        line.strip("# ") for line in prefect_yaml() if line.strip("# ").startswith("prefect event emit")
+    ]
+    emit = emit.replace(".B", ".demo-backup").replace('"B"', '"demo-backup"')
+    ended = "Completed|PartiallyFailed|Failed"
+    finished = (
+        f'restoreflow restore get --storage-location .demo/backups -o json | grep -Eq \'"phase": "({ended})\''
+    )
+    wait = f"for i in $(seq 1 600); do {finished} && break; sleep 0.5; done"
+    run_steps(tmp_path, work, [*setup, emit, wait])
+
+    (record,) = storage.restores.list()
+    assert record["metadata"]["name"].startswith("nightly-dr-drill-")
+    assert record["spec"]["backupName"] == "demo-backup"
+    assert record["status"]["phase"] == "Completed"
