@@ -14,6 +14,8 @@ import sys
 from typing import NoReturn
 from uuid import UUID
 
+DRAIN_SECONDS = 10.0  # at most this long for each kind of worker, when the server went away
+
 
 def run_submitted(flow_run_id: str) -> str:
     """Run the flow run to its end; its state name (Velero's phase for a restore that ran)."""
@@ -39,7 +41,7 @@ def exit_now(code: int) -> NoReturn:
     from prefect.logging.handlers import APILogWorker
 
     for worker in (APILogWorker, EventsWorker):  # the logs first: sending them may emit events
-        worker.drain_all()
+        worker.drain_all(timeout=DRAIN_SECONDS)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
