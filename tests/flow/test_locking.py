@@ -107,3 +107,27 @@ def test_cancelling_a_restore_that_waits_for_its_target(sandbox: Sandbox, storag
     record = storage.restores.get(name)["status"]
     assert record["phase"] == "Failed" and record["failureReason"] == "restore cancelled"
     assert sandbox.get("deployments.apps", "web", namespace=namespace) is None
+
+
+def test_a_holder_names_itself_once_for_all_its_targets_among_many_variables() -> None:
+    """One note for a restore's namespaces, found by each of them while the server keeps hundreds of
+    other variables (more than one page of them), and gone from each when `restore unlock` forgets it."""
+    from prefect.client.schemas.actions import VariableCreate
+
+    from restoreflow.backup.liveness import process_identity
+    from restoreflow.orchestration.locking import forget_holders, read_holders
+
+    names = [f"restoreflow-target-test-{unique('ns')}" for _ in range(3)]
+    with get_client(sync_client=True) as client:
+        for i in range(210):
+            client.create_variable(VariableCreate(name=unique(f"other-{i}"), value=i))
+        with hold_target(names):
+            deadline = time.monotonic() + 10
+            while not read_holders(client, names[2]) and time.monotonic() < deadline:
+                time.sleep(0.1)  # the note is written from the lease's renewal thread
+            notes = [read_holders(client, name) for name in names]
+        assert all(len(found) == 1 for found in notes), notes
+        assert notes[0][0]["targets"] == sorted(names)
+        assert notes[0][0]["process"]["pid"] == process_identity()["pid"]
+        forget_holders(client, names[1])
+        assert [read_holders(client, name) for name in names] == [[], [], []]

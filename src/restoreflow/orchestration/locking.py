@@ -43,7 +43,7 @@ from uuid import UUID
 import httpx
 from prefect import get_client, runtime
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, VariableCreate, VariableUpdate
-from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, Variable
 from prefect.client.schemas.responses import ConcurrencyLimitWithLeaseResponse
 from prefect.events import Event, emit_event
 from prefect.exceptions import ObjectAlreadyExists
@@ -61,6 +61,8 @@ FIRST_WAIT = 0.02  # seconds before asking again; doubles up to LONGEST_WAIT
 LONGEST_WAIT = 1.0  # how late a queued restore may notice that its target is free
 DEAD_CHECK_SECONDS = 2.0  # how often a waiting restore checks whether the holder's process still lives
 HOLDER_VARIABLE = "restoreflow-holder-"
+# the notes, newest first, whatever other variables the server keeps
+NOTES_QUERY = {"variables": {"name": {"like_": HOLDER_VARIABLE}}, "sort": "UPDATED_DESC", "limit": 200}
 NOTE_TARGETS = 40  # targets per holder note: 40 limit names of up to ~120 characters fit in 5,000
 T = TypeVar("T")
 BUSY_ATTEMPTS = 100  # consecutive "database is locked" answers (about 90 s) before giving up
@@ -193,14 +195,12 @@ def _note_names(names: list[str]) -> list[tuple[str, list[str]]]:
 
 def _notes_naming(client: Any, name: str) -> list[Any]:
     """The holders' notes (Prefect variables) that name this target, the latest first."""
-    notes = [
+    response = _patiently(client.request, "POST", "/variables/filter", json=NOTES_QUERY)
+    return [
         v
-        for v in client.read_variables()
-        if v.name.startswith(HOLDER_VARIABLE)
-        and isinstance(v.value, dict)
-        and name in (v.value.get("targets") or [])
+        for v in Variable.model_validate_list(response.json())
+        if isinstance(v.value, dict) and name in (v.value.get("targets") or [])
     ]
-    return sorted(notes, key=lambda v: v.updated or v.created or 0, reverse=True)
 
 
 def read_holders(client: Any, name: str) -> list[dict[str, Any]]:
